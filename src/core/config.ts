@@ -1,0 +1,214 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** A boolean that also accepts the strings an environment variable holds: 1/0, true/false, yes/no, on/off. */
+const envBoolean = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  return v;
+}, z.boolean());
+
+/**
+ * The one configuration schema. Values come, lowest precedence first, from the defaults below,
+ * a config file (JSON or YAML: `--config`, `REVIEWLENS_CONFIG`, or `reviewlens.config.{json,yaml,yml}`
+ * in the working directory), environment variables (ENV_VARS), and command-line overrides.
+ */
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.coerce.number().int().min(0).max(65535).default(8080),
+        requestTimeoutMs: z.coerce.number().int().positive().default(30_000),
+      })
+      .prefault({}),
+    dataDir: z.string().min(1).default('.reviewlens'),
+    database: z
+      .object({
+        /** PostgreSQL connection string; when empty the embedded PGlite database in `<dataDir>/db` is used. */
+        url: z.string().default(''),
+      })
+      .prefault({}),
+    models: z
+      .object({
+        /** Directory the model assets are resolved into (default `<dataDir>/models`). */
+        dir: z.string().default(''),
+        /** Threads per model for inference (ONNX intra-op threads; TF.js wasm threads). */
+        threads: z.coerce.number().int().min(1).max(64).default(1),
+        /** Use the photo when one is given (false: always analyze text only). */
+        useImage: envBoolean.default(true),
+      })
+      .prefault({}),
+    limits: z
+      .object({
+        maxTextChars: z.coerce.number().int().positive().default(20_000),
+        maxImageBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 * 1024),
+        maxImagePixels: z.coerce.number().int().positive().default(40_000_000),
+      })
+      .prefault({}),
+    cache: z
+      .object({
+        maxEntries: z.coerce.number().int().min(0).default(5000),
+        ttlSeconds: z.coerce.number().int().min(0).default(3600),
+      })
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variable -> config path. */
+export const ENV_VARS: Record<string, string> = {
+  REVIEWLENS_HOST: 'server.host',
+  HOST: 'server.host',
+  REVIEWLENS_PORT: 'server.port',
+  PORT: 'server.port',
+  REVIEWLENS_REQUEST_TIMEOUT_MS: 'server.requestTimeoutMs',
+  REVIEWLENS_DATA_DIR: 'dataDir',
+  DATABASE_URL: 'database.url',
+  REVIEWLENS_DATABASE_URL: 'database.url',
+  REVIEWLENS_MODELS_DIR: 'models.dir',
+  REVIEWLENS_THREADS: 'models.threads',
+  REVIEWLENS_USE_IMAGE: 'models.useImage',
+  REVIEWLENS_MAX_TEXT_CHARS: 'limits.maxTextChars',
+  REVIEWLENS_MAX_IMAGE_BYTES: 'limits.maxImageBytes',
+  REVIEWLENS_MAX_IMAGE_PIXELS: 'limits.maxImagePixels',
+  REVIEWLENS_CACHE_MAX_ENTRIES: 'cache.maxEntries',
+  REVIEWLENS_CACHE_TTL_SECONDS: 'cache.ttlSeconds',
+  REVIEWLENS_LOG_LEVEL: 'log.level',
+};
+
+/** Config paths whose values are secrets (masked when printed). */
+const SECRET_PATHS = new Set(['database.url']);
+
+const DEFAULT_FILES = ['reviewlens.config.json', 'reviewlens.config.yaml', 'reviewlens.config.yml'];
+
+type Plain = Record<string, unknown>;
+
+function setPath(obj: Plain, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof cur[p] !== 'object' || cur[p] === null) cur[p] = {};
+    cur = cur[p] as Plain;
+  }
+  cur[parts[parts.length - 1] as string] = value;
+}
+
+function deepMerge(a: Plain, b: Plain): Plain {
+  const out: Plain = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object'
+        ? deepMerge(cur as Plain, v as Plain)
+        : v;
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Plain {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  try {
+    const parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    if (parsed === null || parsed === undefined) return {};
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the top level must be a mapping');
+    return parsed as Plain;
+  } catch (e) {
+    throw new ConfigError(`config file ${path} is not valid: ${(e as Error).message}`);
+  }
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  file?: string | undefined;
+  cwd?: string;
+  overrides?: Record<string, unknown>;
+}
+
+/** Loads and validates the configuration; a bad value throws a ConfigError naming it and its source. */
+export function loadConfig(opts: LoadConfigOptions = {}): Config & { configFile: string | null } {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  let raw: Plain = {};
+  const sources: Record<string, string> = {};
+
+  const explicit = opts.file ?? env.REVIEWLENS_CONFIG;
+  const file = explicit ? resolve(cwd, explicit) : DEFAULT_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
+  if (explicit && file && !existsSync(file)) throw new ConfigError(`config file ${file} does not exist`);
+  if (file) raw = readConfigFile(file);
+
+  for (const [name, path] of Object.entries(ENV_VARS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      const current: Plain = {};
+      setPath(current, path, v);
+      raw = deepMerge(raw, current);
+      sources[path] = `environment variable ${name}`;
+    }
+  }
+  for (const [path, v] of Object.entries(opts.overrides ?? {})) {
+    if (v === undefined) continue;
+    const current: Plain = {};
+    setPath(current, path, v);
+    raw = deepMerge(raw, current);
+    sources[path] = 'command-line option';
+  }
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const from = sources[path] ?? (file ? `config file ${file}` : 'defaults');
+      return `${path || '(root)'}: ${issue.message} (from ${from})`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const cfg = result.data;
+  cfg.dataDir = resolve(cwd, cfg.dataDir);
+  cfg.models.dir = cfg.models.dir ? resolve(cwd, cfg.models.dir) : resolve(cfg.dataDir, 'models');
+  return { ...cfg, configFile: file ?? null };
+}
+
+function maskUrl(v: string): string {
+  if (!v) return v;
+  try {
+    const u = new URL(v);
+    if (u.password) u.password = '****';
+    return u.toString();
+  } catch {
+    return '****';
+  }
+}
+
+/** A copy of the config that is safe to print: secrets masked. */
+export function maskConfig(cfg: Config): Plain {
+  const copy = JSON.parse(JSON.stringify(cfg)) as Plain;
+  for (const path of SECRET_PATHS) {
+    const parts = path.split('.');
+    let cur: Plain | undefined = copy;
+    for (const p of parts.slice(0, -1)) cur = cur?.[p] as Plain | undefined;
+    const last = parts[parts.length - 1] as string;
+    if (cur && typeof cur[last] === 'string') cur[last] = maskUrl(cur[last] as string);
+  }
+  return copy;
+}

@@ -1,0 +1,70 @@
+/** Domain types shared by every folder. */
+
+export const SENTIMENTS = ['negative', 'neutral', 'positive'] as const;
+export type Sentiment = (typeof SENTIMENTS)[number];
+
+export type Modality = 'text_only' | 'multimodal';
+
+/** A probability per class; the three sum to 1. */
+export type ClassScores = Record<Sentiment, number>;
+
+export interface ModelRef {
+  name: string;
+  version: string;
+}
+
+/** What the analyzer is asked: review text and, optionally, the photo's bytes. */
+export interface AnalyzeInput {
+  text: string;
+  image?: Uint8Array | undefined;
+  /** The request field the photo came in (`image` or `image_base64`), named in errors. */
+  imageField?: string;
+}
+
+export interface ModalityEvidence {
+  sentiment: Sentiment;
+  scores: ClassScores;
+}
+
+export interface SimilarReview {
+  id: string;
+  text: string;
+  score: number;
+  sentiment?: Sentiment;
+  thumbnail_url?: string;
+}
+
+/** The analyzer's answer, in the seed system's contract plus `scores`, `model` and `evidence`. */
+export interface AnalysisResult {
+  sentiment: Sentiment;
+  confidence: number;
+  modality: Modality;
+  scores: ClassScores;
+  model: ModelRef;
+  evidence: {
+    text: ModalityEvidence;
+    image?: ModalityEvidence;
+    fused: ModalityEvidence;
+    /** How many encoder windows the text was split into (long reviews are chunked, never cut). */
+    text_chunks: number;
+  };
+  similar_reviews: SimilarReview[];
+  processing_time_ms: number;
+  cached: boolean;
+}
+
+export function argmaxSentiment(scores: ClassScores): Sentiment {
+  let best: Sentiment = 'neutral';
+  let bestP = -1;
+  for (const s of SENTIMENTS) {
+    if (scores[s] > bestP) {
+      best = s;
+      bestP = scores[s];
+    }
+  }
+  return best;
+}
+
+export function scoresFromArray(p: ArrayLike<number>): ClassScores {
+  return { negative: p[0] ?? 0, neutral: p[1] ?? 0, positive: p[2] ?? 0 };
+}

@@ -1,0 +1,43 @@
+export { type LoadedHeads, loadHeads, type ModelArtifact, parseArtifact } from './artifact.js';
+export { ASSETS, type AssetSpec, assetSpec } from './asset-manifest.js';
+export { type AssetStatus, assetStatus, fetchAssets, listAssets, resolveAsset } from './assets.js';
+export type { Encoder } from './encoder.js';
+export { SoftmaxHead, type SoftmaxHeadJSON, type TrainOptions } from './heads/softmax.js';
+export { initTfWasm, MobileNetImageEncoder } from './image-encoder.js';
+export {
+  ACCEPTED_IMAGE_TYPES,
+  checkImageBytes,
+  type DecodedImage,
+  decodeImage,
+  type ImageLimits,
+} from './image-input.js';
+export { chunkText, MiniLmTextEncoder, type TextEncoding } from './text-encoder.js';
+
+import { resolveAsset } from './assets.js';
+import { MobileNetImageEncoder } from './image-encoder.js';
+import { MiniLmTextEncoder } from './text-encoder.js';
+
+export interface Encoders {
+  text: MiniLmTextEncoder;
+  image: MobileNetImageEncoder;
+}
+
+/** Resolves (verifies) the assets an artifact names and loads both encoders. */
+export async function loadEncoders(opts: {
+  modelsDir: string;
+  threads: number;
+  text: string;
+  image: string;
+}): Promise<Encoders> {
+  const [textDir, imageDir] = await Promise.all([
+    resolveAsset(opts.modelsDir, opts.text),
+    resolveAsset(opts.modelsDir, opts.image),
+  ]);
+  const text = await MiniLmTextEncoder.load({ assetDir: textDir, id: opts.text, threads: opts.threads });
+  const image = await MobileNetImageEncoder.load({ assetDir: imageDir, id: opts.image, threads: opts.threads });
+  // One call each, so the first real request does not pay for kernel compilation and allocation.
+  await text.encode(['warm up']);
+  const s = image.inputSize;
+  await image.encode([{ mime: 'image/raw', width: s, height: s, size: s, pixels: new Float32Array(s * s * 3) }]);
+  return { text, image };
+}

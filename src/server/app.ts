@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { isAppError, PayloadTooLargeError, ValidationError } from '../core/errors.js';
+import type { AnalyzeInput } from '../core/types.js';
+import type { AppContext } from './context.js';
+import { analysisSchema, analyzeJsonBody, analyzeMultipartBody, errorSchema, healthSchema } from './schemas.js';
+
+const VERSION = '0.1.0';
+
+export interface ServerOptions {
+  /** A pino logger, or false for none (tests). */
+  logger?: Logger | false;
+}
+
+const BASE64_RE = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/** Decodes `image_base64` (optionally a data URL), refusing non-base64 text and oversize payloads. */
+export function decodeBase64Image(value: string, maxBytes: number): Buffer {
+  const s = value.replace(/^data:[^;,]*;base64,/, '').replace(/\s+/g, '');
+  if (s === '') throw new ValidationError('image_base64 is empty', 'image_base64');
+  if (!BASE64_RE.test(s)) throw new ValidationError('image_base64 is not valid base64', 'image_base64');
+  if (Math.floor((s.length * 3) / 4) > maxBytes + 2) {
+    throw new PayloadTooLargeError(`image_base64 decodes to more than the limit of ${maxBytes} bytes`, 'image_base64');
+  }
+  return Buffer.from(s, s.includes('-') || s.includes('_') ? 'base64url' : 'base64');
+}
+
+async function readMultipart(req: FastifyRequest, maxImageBytes: number): Promise<AnalyzeInput> {
+  let text: unknown;
+  let image: Buffer | undefined;
+  let imageField = 'image';
+  for await (const part of req.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname === 'image' || part.fieldname === 'text') {
+        let buf: Buffer;
+        try {
+          buf = await part.toBuffer();
+        } catch (e) {
+          if ((e as FastifyError).code === 'FST_REQ_FILE_TOO_LARGE') {
+            throw new PayloadTooLargeError(
+              `${part.fieldname} is larger than the limit of ${maxImageBytes} bytes`,
+              part.fieldname,
+            );
+          }
+          throw e;
+        }
+        if (part.fieldname === 'image') {
+          image = buf;
+          imageField = 'image';
+        } else text = buf.toString('utf8');
+      } else {
+        part.file.resume(); // unknown file fields are ignored, like unknown JSON fields
+      }
+    } else {
+      if (part.valueTruncated)
+        throw new PayloadTooLargeError(`${part.fieldname} is longer than the limit`, part.fieldname);
+      if (part.fieldname === 'text') text = part.value;
+      else if (part.fieldname === 'image_base64' && typeof part.value === 'string' && part.value !== '') {
+        image = decodeBase64Image(part.value, maxImageBytes);
+        imageField = 'image_base64';
+      }
+    }
+  }
+  if (text === undefined) throw new ValidationError('text is required', 'text');
+  return { text: text as string, image, imageField };
+}
+
+function fieldOf(err: FastifyError): string | undefined {
+  const v = err.validation?.[0];
+  if (!v) return undefined;
+  const missing = (v.params as { missingProperty?: string }).missingProperty;
+  if (missing) return missing;
+  return v.instancePath.replace(/^\//, '').replace(/\//g, '.') || undefined;
+}
+
+/** Builds the HTTP API over an application context. Every route has a JSON schema (see /api/docs). */
+export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const { limits, server } = ctx.config;
+  const started = Date.now();
+  // Large enough for a photo at the limit in base64 plus the text; anything larger is refused unread.
+  const bodyLimit = Math.ceil(limits.maxImageBytes * 1.4) + limits.maxTextChars * 4 + 64 * 1024;
+  const app = Fastify({
+    loggerInstance: opts.logger === false || opts.logger === undefined ? undefined : opts.logger,
+    bodyLimit,
+    requestTimeout: server.requestTimeoutMs,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { removeAdditional: true, coerceTypes: false, allErrors: false, strictTypes: false } },
+  }) as unknown as FastifyInstance;
+
+  app.removeContentTypeParser('text/plain');
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'reviewlens API',
+        version: VERSION,
+        description: 'Multimodal review sentiment: text + photo -> sentiment, confidence and evidence.',
+      },
+    },
+  });
+  await app.register(multipart, {
+    limits: { fileSize: limits.maxImageBytes, files: 3, fields: 10, fieldSize: limits.maxTextChars * 4 + 1024 },
+  });
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isAppError(err)) return reply.status(err.statusCode).send({ error: err.toJSON() });
+    if (err.validation) {
+      const field = fieldOf(err);
+      return reply
+        .status(400)
+        .send({ error: { code: 'invalid_input', message: err.message, ...(field ? { field } : {}) } });
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send({
+        error: {
+          code: 'payload_too_large',
+          message: `request body is larger than the limit of ${bodyLimit} bytes (a photo may be at most ${limits.maxImageBytes} bytes, text at most ${limits.maxTextChars} characters)`,
+        },
+      });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      req.log.error({ err }, 'request failed');
+      return reply
+        .status(500)
+        .send({ error: { code: 'internal_error', message: 'internal error; see the server log', request_id: req.id } });
+    }
+    const code =
+      status === 413
+        ? 'payload_too_large'
+        : status === 415
+          ? 'unsupported_media_type'
+          : status === 404
+            ? 'not_found'
+            : 'invalid_input';
+    return reply.status(status).send({ error: { code, message: err.message } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url}` } });
+  });
+
+  app.post(
+    '/api/analyze',
+    {
+      schema: {
+        summary: 'Analyze a review: text and an optional photo',
+        description:
+          'Multipart form (`text`, optional `image` file) or JSON (`text`, optional `image_base64`). Unknown fields are ignored. ' +
+          'Errors: 400 empty/missing text or undecodable photo, 413 text or photo over the limit, 415 a file that is not an image.',
+        tags: ['analysis'],
+        body: {
+          content: {
+            'application/json': { schema: analyzeJsonBody },
+            'multipart/form-data': { schema: analyzeMultipartBody },
+          },
+        },
+        response: { 200: analysisSchema, '4xx': errorSchema, '5xx': errorSchema },
+      },
+    },
+    async (req) => {
+      let input: AnalyzeInput;
+      if (req.isMultipart()) {
+        input = await readMultipart(req, limits.maxImageBytes);
+      } else {
+        const body = req.body as { text: string; image_base64?: string };
+        input = {
+          text: body.text,
+          imageField: 'image_base64',
+          image:
+            body.image_base64 !== undefined && body.image_base64 !== ''
+              ? decodeBase64Image(body.image_base64, limits.maxImageBytes)
+              : undefined,
+        };
+      }
+      return ctx.service.analyze(input);
+    },
+  );
+
+  app.get(
+    '/api/health',
+    {
+      schema: {
+        summary: 'Liveness and status of models and stores',
+        tags: ['operations'],
+        response: { 200: healthSchema },
+      },
+    },
+    async () => {
+      const [metadata, blobs] = await Promise.all([ctx.meta.status(), ctx.blobs.status()]);
+      const model = ctx.service.model;
+      return {
+        status: metadata.ok && blobs.ok ? 'ok' : 'degraded',
+        models_loaded: true,
+        device: 'cpu',
+        threads: ctx.config.models.threads,
+        cache_connected: ctx.cache.connected(),
+        cache_backend: ctx.cache.backend,
+        store: { metadata, blobs },
+        model,
+        model_version: model.version,
+        uptime_s: Math.round((Date.now() - started) / 1000),
+      };
+    },
+  );
+
+  app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/', { schema: { hide: true } }, async () => ({
+    name: 'reviewlens',
+    version: VERSION,
+    routes: { analyze: 'POST /api/analyze', health: 'GET /api/health', docs: 'GET /api/docs' },
+  }));
+
+  return app;
+}

@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../core/config.js';
+import { type Encoders, loadEncoders } from '../models/index.js';
+import { type Analysis, AnalysisService, Analyzer } from '../sentiment/index.js';
+import { type BlobStore, type Cache, LocalBlobStore, LruCache, MetadataStore } from '../storage/index.js';
+import { ModelRegistry } from '../training/registry.js';
+
+/** The model artifact shipped in the repository, promoted to production on a fresh store. */
+export const BUNDLED_ARTIFACT = fileURLToPath(new URL('../../artifacts/reviewlens-baseline.json', import.meta.url));
+
+export interface AppContext {
+  config: Config;
+  meta: MetadataStore;
+  blobs: BlobStore;
+  cache: Cache<Analysis>;
+  registry: ModelRegistry;
+  encoders: Encoders;
+  service: AnalysisService;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the stores (applying migrations), bootstraps the registry, and loads the production model
+ * with its encoders. Everything the server and the CLI's `analyze` share.
+ */
+export async function createContext(config: Config, log: (msg: string) => void = () => {}): Promise<AppContext> {
+  const meta = await MetadataStore.open({ url: config.database.url, dataDir: config.dataDir });
+  try {
+    const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+    const cache = new LruCache<Analysis>(config.cache);
+    const registry = new ModelRegistry(meta, blobs);
+    const boot = await registry.bootstrap(BUNDLED_ARTIFACT);
+    if (boot.promoted) log(`registered the bundled model ${boot.version} and promoted it to production`);
+    const artifact = await registry.production();
+    const encoders = await loadEncoders({
+      modelsDir: config.models.dir,
+      threads: config.models.threads,
+      text: artifact.encoders.text,
+      image: artifact.encoders.image,
+    });
+    const analyzer = new Analyzer(artifact, encoders, { ...config.limits }, config.models.useImage);
+    const service = new AnalysisService(analyzer, cache);
+    log(`serving model ${artifact.name}@${artifact.version} (metadata: ${meta.backend})`);
+    return {
+      config,
+      meta,
+      blobs,
+      cache,
+      registry,
+      encoders,
+      service,
+      async close() {
+        await encoders.text.dispose();
+        await encoders.image.dispose();
+        await meta.close();
+      },
+    };
+  } catch (e) {
+    await meta.close().catch(() => {});
+    throw e;
+  }
+}

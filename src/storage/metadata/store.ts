@@ -1,0 +1,150 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { UnavailableError } from '../../core/errors.js';
+import { migrateToLatest } from './migrations.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+
+export type MetadataBackend = 'pglite' | 'postgres';
+
+export interface ModelVersionRow {
+  name: string;
+  version: string;
+  artifactBlob: string;
+  metrics: Record<string, unknown>;
+  params: Record<string, unknown>;
+  dataHash: string | null;
+  createdAt: Date;
+}
+
+export interface StoreStatus {
+  backend: MetadataBackend;
+  ok: boolean;
+  error?: string;
+}
+
+/**
+ * The metadata store: model versions and aliases (the registry's tables) for now; later issues add
+ * reviews, labels, the review queue and pipeline runs as new migrations.
+ * One Kysely query layer over either the embedded PGlite database or a PostgreSQL server.
+ */
+export class MetadataStore {
+  private constructor(
+    readonly db: Kysely<Database>,
+    readonly backend: MetadataBackend,
+  ) {}
+
+  /** Opens the store and applies pending migrations. `url` empty: PGlite in `<dataDir>/db`; `memory://`: PGlite in memory. */
+  static async open(opts: { url?: string; dataDir?: string }): Promise<MetadataStore> {
+    const url = opts.url ?? '';
+    let db: Kysely<Database>;
+    let backend: MetadataBackend;
+    if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+      const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+      db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      backend = 'postgres';
+    } else if (url === '' || url === 'memory://' || url.startsWith('file://')) {
+      let dir: string | undefined;
+      if (url.startsWith('file://')) dir = url.slice('file://'.length);
+      else if (url === '') dir = join(opts.dataDir ?? '.reviewlens', 'db');
+      if (dir) mkdirSync(dir, { recursive: true });
+      const pglite = dir ? new PGlite(dir) : new PGlite();
+      db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+      backend = 'pglite';
+    } else {
+      throw new UnavailableError(
+        `database url must start with postgres://, postgresql://, file:// or be memory:// (got ${url.split(':')[0]}:...)`,
+      );
+    }
+    try {
+      await migrateToLatest(db as unknown as Kysely<unknown>);
+    } catch (e) {
+      await db.destroy().catch(() => {});
+      throw new UnavailableError(`metadata store (${backend}) is not usable: ${(e as Error).message}`, e);
+    }
+    return new MetadataStore(db, backend);
+  }
+
+  async status(): Promise<StoreStatus> {
+    try {
+      await sql`select 1`.execute(this.db);
+      return { backend: this.backend, ok: true };
+    } catch (e) {
+      return { backend: this.backend, ok: false, error: (e as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  // --- model registry tables -------------------------------------------------------------
+
+  /** Records a model version; recording the same name+version again is a no-op that returns false. */
+  async addModelVersion(v: Omit<ModelVersionRow, 'createdAt'>): Promise<boolean> {
+    const res = await this.db
+      .insertInto('model_versions')
+      .values({
+        name: v.name,
+        version: v.version,
+        artifact_blob: v.artifactBlob,
+        metrics: JSON.stringify(v.metrics),
+        params: JSON.stringify(v.params),
+        data_hash: v.dataHash,
+      })
+      .onConflict((oc) => oc.columns(['name', 'version']).doNothing())
+      .executeTakeFirst();
+    return (res.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  }
+
+  async getModelVersion(name: string, version: string): Promise<ModelVersionRow | undefined> {
+    const row = await this.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('name', '=', name)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return row ? toModelRow(row) : undefined;
+  }
+
+  async listModelVersions(): Promise<ModelVersionRow[]> {
+    const rows = await this.db.selectFrom('model_versions').selectAll().orderBy('id', 'desc').execute();
+    return rows.map(toModelRow);
+  }
+
+  async setAlias(alias: string, name: string, version: string): Promise<void> {
+    await this.db
+      .insertInto('model_aliases')
+      .values({ alias, model_name: name, version })
+      .onConflict((oc) => oc.column('alias').doUpdateSet({ model_name: name, version, updated_at: new Date() }))
+      .execute();
+  }
+
+  async getAlias(alias: string): Promise<{ name: string; version: string } | undefined> {
+    const row = await this.db.selectFrom('model_aliases').selectAll().where('alias', '=', alias).executeTakeFirst();
+    return row ? { name: row.model_name, version: row.version } : undefined;
+  }
+}
+
+function toModelRow(row: {
+  name: string;
+  version: string;
+  artifact_blob: string;
+  metrics: Record<string, unknown>;
+  params: Record<string, unknown>;
+  data_hash: string | null;
+  created_at: Date;
+}): ModelVersionRow {
+  return {
+    name: row.name,
+    version: row.version,
+    artifactBlob: row.artifact_blob,
+    metrics: row.metrics,
+    params: row.params,
+    dataHash: row.data_hash,
+    createdAt: new Date(row.created_at),
+  };
+}

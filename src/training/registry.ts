@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { NotFoundError } from '../core/errors.js';
+import { type ModelArtifact, parseArtifact } from '../models/artifact.js';
+import type { BlobStore } from '../storage/blobs.js';
+import type { MetadataStore, ModelVersionRow } from '../storage/metadata/index.js';
+
+export const PRODUCTION = 'production';
+export const STAGING = 'staging';
+
+/**
+ * The model registry: artifacts live in the blob store (content-addressed), versions and aliases
+ * in the metadata store. The server serves whatever `production` points at.
+ */
+export class ModelRegistry {
+  constructor(
+    private readonly meta: MetadataStore,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  /** Stores an artifact and records its version; registering the same version again is a no-op. */
+  async register(
+    artifactBytes: Uint8Array,
+    origin: string,
+  ): Promise<{ artifact: ModelArtifact; blob: string; added: boolean }> {
+    const artifact = parseArtifact(artifactBytes, origin);
+    const blob = await this.blobs.put(artifactBytes);
+    const added = await this.meta.addModelVersion({
+      name: artifact.name,
+      version: artifact.version,
+      artifactBlob: blob,
+      metrics: artifact.metrics,
+      params: artifact.params,
+      dataHash: artifact.data_hash,
+    });
+    return { artifact, blob, added };
+  }
+
+  async setAlias(alias: string, name: string, version: string): Promise<void> {
+    if (!(await this.meta.getModelVersion(name, version)))
+      throw new NotFoundError(`model ${name}@${version} is not registered`);
+    await this.meta.setAlias(alias, name, version);
+  }
+
+  async alias(alias: string): Promise<{ name: string; version: string } | undefined> {
+    return this.meta.getAlias(alias);
+  }
+
+  async list(): Promise<Array<ModelVersionRow & { aliases: string[] }>> {
+    const rows = await this.meta.listModelVersions();
+    const aliases = await Promise.all(
+      [PRODUCTION, STAGING].map(async (a) => [a, await this.meta.getAlias(a)] as const),
+    );
+    return rows.map((r) => ({
+      ...r,
+      aliases: aliases.filter(([, v]) => v?.name === r.name && v.version === r.version).map(([a]) => a),
+    }));
+  }
+
+  async load(name: string, version: string): Promise<ModelArtifact> {
+    const row = await this.meta.getModelVersion(name, version);
+    if (!row) throw new NotFoundError(`model ${name}@${version} is not registered`);
+    return parseArtifact(await this.blobs.get(row.artifactBlob), `${name}@${version} (blob ${row.artifactBlob})`);
+  }
+
+  /** The artifact `production` points at. */
+  async production(): Promise<ModelArtifact> {
+    const a = await this.alias(PRODUCTION);
+    if (!a) throw new NotFoundError('no model is promoted to production');
+    return this.load(a.name, a.version);
+  }
+
+  /**
+   * First start: registers the artifact shipped in the repository and promotes it to production
+   * when nothing is in production yet. Later starts leave the registry as it is.
+   */
+  async bootstrap(bundledArtifactPath: string): Promise<{ promoted: boolean; version: string }> {
+    const current = await this.alias(PRODUCTION);
+    if (current) return { promoted: false, version: current.version };
+    const bytes = await readFile(bundledArtifactPath);
+    const { artifact } = await this.register(bytes, bundledArtifactPath);
+    await this.setAlias(PRODUCTION, artifact.name, artifact.version);
+    return { promoted: true, version: artifact.version };
+  }
+}

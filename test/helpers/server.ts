@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../../src/core/index.js';
+import { type AppContext, buildServer, createContext } from '../../src/server/index.js';
+import { MODELS_DIR, tempDir } from './paths.js';
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  ctx: AppContext;
+  close(): Promise<void>;
+}
+
+/** Starts the real server on 127.0.0.1 with an ephemeral port, embedded stores in a temp directory. */
+export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  const dataDir = tempDir();
+  const cfg = loadConfig({
+    env: { REVIEWLENS_MODELS_DIR: MODELS_DIR, ...env },
+    cwd: dataDir,
+    overrides: { dataDir, 'database.url': env.DATABASE_URL ?? 'memory://', 'server.port': 0 },
+  });
+  const ctx = await createContext(cfg);
+  const app = await buildServer(ctx, { logger: false });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    app,
+    ctx,
+    async close() {
+      await app.close();
+      await ctx.close();
+    },
+  };
+}

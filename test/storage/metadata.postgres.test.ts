@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MetadataStore } from '../../src/storage/index.js';
+import { metadataSuite } from './metadata-suite.js';
+
+/**
+ * Integration test against a real PostgreSQL server (127.0.0.1:5432, started by .ci/run when it is
+ * not running). Each run works in a database of its own, dropped at the end.
+ * REVIEWLENS_TEST_PG_URL names an admin connection; REVIEWLENS_SKIP_PG=1 skips (and says so).
+ */
+const ADMIN_URL = process.env.REVIEWLENS_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const skip = process.env.REVIEWLENS_SKIP_PG === '1';
+const dbName = `reviewlens_test_${randomBytes(4).toString('hex')}`;
+const dbUrl = (() => {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+})();
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+describe.skipIf(skip)('PostgreSQL server', () => {
+  beforeAll(async () => {
+    await admin(`CREATE DATABASE ${dbName}`);
+  });
+  afterAll(async () => {
+    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  });
+
+  metadataSuite('PostgreSQL', () => MetadataStore.open({ url: dbUrl }));
+
+  it('reports a server that is down as unavailable, with the reason', async () => {
+    await expect(MetadataStore.open({ url: 'postgres://postgres@127.0.0.1:1/none' })).rejects.toThrow(
+      /metadata store \(postgres\) is not usable/,
+    );
+  });
+
+  it('uses the postgres backend', async () => {
+    const s = await MetadataStore.open({ url: dbUrl });
+    expect(s.backend).toBe('postgres');
+    await s.close();
+  });
+});
