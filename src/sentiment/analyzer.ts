@@ -18,6 +18,12 @@ export interface AnalyzerLimits extends ImageLimits {
 
 export type Analysis = Omit<AnalysisResult, 'similar_reviews' | 'processing_time_ms' | 'cached'>;
 
+/** What every analyzer backend offers: the local trained model, or a vision-language model behind an API. */
+export interface SentimentAnalyzer {
+  readonly model: ModelRef;
+  analyze(input: AnalyzeInput): Promise<Analysis>;
+}
+
 function evidence(p: ArrayLike<number>): ModalityEvidence {
   const scores: ClassScores = scoresFromArray(p);
   return { sentiment: argmaxSentiment(scores), scores };
@@ -37,7 +43,7 @@ export function checkText(text: unknown, maxChars: number): string {
  * The analyzer: text (and a photo, when given) -> sentiment, calibrated class probabilities and
  * per-modality evidence, from one trained model artifact and its encoders.
  */
-export class Analyzer {
+export class Analyzer implements SentimentAnalyzer {
   private readonly heads: LoadedHeads;
 
   constructor(

@@ -1,2 +1,2 @@
-export { type Analysis, Analyzer, type AnalyzerLimits, checkText } from './analyzer.js';
+export { type Analysis, Analyzer, type AnalyzerLimits, checkText, type SentimentAnalyzer } from './analyzer.js';
 export { AnalysisService } from './service.js';

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { sha256 } from '../core/ids.js';
 import type { AnalysisResult, AnalyzeInput } from '../core/types.js';
 import type { Cache } from '../storage/cache.js';
-import type { Analysis, Analyzer } from './analyzer.js';
+import type { Analysis, SentimentAnalyzer } from './analyzer.js';
 
 /**
  * Serves analyses: caches results by (sha256 of text, sha256 of photo, model version), so a cached
@@ -10,7 +10,7 @@ import type { Analysis, Analyzer } from './analyzer.js';
  */
 export class AnalysisService {
   constructor(
-    private analyzer: Analyzer,
+    private analyzer: SentimentAnalyzer,
     private readonly cache: Cache<Analysis>,
   ) {}
 
@@ -19,7 +19,7 @@ export class AnalysisService {
   }
 
   /** Swaps in another analyzer (a newly promoted model); answers cached for the old one no longer match. */
-  swap(analyzer: Analyzer): void {
+  swap(analyzer: SentimentAnalyzer): void {
     this.analyzer = analyzer;
   }
 
