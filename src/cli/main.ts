@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { type Config, loadConfig, maskConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
+import { registerExportCommands } from './commands/export.js';
 
 const program = new Command();
 program
@@ -80,6 +81,27 @@ program
     process.stdout.write(`${JSON.stringify(maskConfig(cfg), null, 2)}\n`);
   });
 
+/** Opens the registry over the configured stores, runs `fn`, and closes the stores. */
+async function withRegistry<T>(
+  fn: (registry: import('../training/registry.js').ModelRegistry) => Promise<T>,
+): Promise<T> {
+  const cfg = config();
+  const { LocalBlobStore, MetadataStore } = await import('../storage/index.js');
+  const { ModelRegistry } = await import('../training/registry.js');
+  const meta = await MetadataStore.open({ url: cfg.database.url, dataDir: cfg.dataDir });
+  try {
+    return await fn(new ModelRegistry(meta, new LocalBlobStore(join(cfg.dataDir, 'blobs'))));
+  } finally {
+    await meta.close();
+  }
+}
+
+function parseRef(ref: string): { name: string; version: string } {
+  const at = ref.lastIndexOf('@');
+  if (at <= 0 || at === ref.length - 1) throw new Error(`expected NAME@VERSION, got "${ref}"`);
+  return { name: ref.slice(0, at), version: ref.slice(at + 1) };
+}
+
 const models = program.command('models').description('model assets and the model registry');
 models
   .command('assets')
@@ -124,12 +146,7 @@ models
   .description('list registered model versions with their aliases and metrics')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => {
-    const cfg = config();
-    const { LocalBlobStore, MetadataStore } = await import('../storage/index.js');
-    const { ModelRegistry } = await import('../training/registry.js');
-    const meta = await MetadataStore.open({ url: cfg.database.url, dataDir: cfg.dataDir });
-    try {
-      const registry = new ModelRegistry(meta, new LocalBlobStore(join(cfg.dataDir, 'blobs')));
+    await withRegistry(async (registry) => {
       const rows = await registry.list();
       if (o.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -144,32 +161,96 @@ models
           );
         }
       }
-    } finally {
-      await meta.close();
-    }
-  });
-
-const train = program.command('train').description('train models');
-train
-  .command('baseline')
-  .description(
-    'train the baseline model on ../shared/data (MVSA-Single text + photo, review sentences) and write its artifact',
-  )
-  .option('-o, --out <file>', 'artifact path', 'artifacts/reviewlens-baseline.json')
-  .option('--cache <dir>', 'feature cache directory', '.cache/features')
-  .option('--seed <n>', 'random seed', '42')
-  .action(async (o: { out: string; cache: string; seed: string }) => {
-    const cfg = config();
-    const { trainBaseline } = await import('../training/baseline.js');
-    await trainBaseline({
-      modelsDir: cfg.models.dir,
-      cacheDir: resolve(o.cache),
-      out: resolve(o.out),
-      threads: cfg.models.threads,
-      seed: Number(o.seed),
-      log: (m) => process.stdout.write(`${m}\n`),
     });
   });
+
+models
+  .command('promote')
+  .description('point an alias (default production) at a registered model version; running servers pick it up')
+  .argument('<ref>', 'NAME@VERSION, as `models list` shows it')
+  .option('-a, --alias <alias>', 'alias to move: production or staging', 'production')
+  .option('-r, --reason <text>', 'why, kept in the alias history')
+  .action(async (ref: string, o: { alias: string; reason?: string }) => {
+    const { name, version } = parseRef(ref);
+    await withRegistry(async (r) => {
+      const before = await r.alias(o.alias);
+      await r.promote(name, version, o.alias, o.reason ?? null);
+      process.stdout.write(
+        `${o.alias}: ${before ? `${before.name}@${before.version}` : '(none)'} -> ${name}@${version}\n`,
+      );
+    });
+  });
+models
+  .command('rollback')
+  .description('move an alias (default production) back to the version it pointed at before')
+  .option('-a, --alias <alias>', 'alias to roll back', 'production')
+  .action(async (o: { alias: string }) => {
+    await withRegistry(async (r) => {
+      const { from, to } = await r.rollback(o.alias);
+      process.stdout.write(`${o.alias}: ${from.name}@${from.version} -> ${to.name}@${to.version}\n`);
+    });
+  });
+models
+  .command('history')
+  .description('changes of an alias, newest first')
+  .option('-a, --alias <alias>', 'alias', 'production')
+  .action(async (o: { alias: string }) => {
+    await withRegistry(async (r) => {
+      for (const h of await r.history(o.alias)) {
+        process.stdout.write(
+          `${h.changedAt.toISOString()}  ${h.action.padEnd(9)} ${h.name}@${h.version}${h.reason ? `  (${h.reason})` : ''}\n`,
+        );
+      }
+    });
+  });
+
+program
+  .command('train')
+  .description(
+    'train the multimodal model on ../shared/data, score it on held-out data, record the run, and register it through the gate',
+  )
+  .option('-o, --out <file>', 'artifact path', 'artifacts/reviewlens-fusion.json')
+  .option('--cache <dir>', 'feature cache directory (encoder outputs, reused across runs)', '.cache/features')
+  .option('--seed <n>', 'random seed', '42')
+  .option('--folds <n>', 'folds for the out-of-fold meta features', '5')
+  .option('--promote', 'promote the model to production when it passes the gate')
+  .option('--no-register', 'only write the artifact; do not record the run or touch the registry')
+  .action(
+    async (o: { out: string; cache: string; seed: string; folds: string; promote?: boolean; register: boolean }) => {
+      const cfg = config();
+      const opts = {
+        modelsDir: cfg.models.dir,
+        cacheDir: resolve(o.cache),
+        out: resolve(o.out),
+        threads: cfg.models.threads,
+        seed: Number(o.seed),
+        folds: Number(o.folds),
+        log: (m: string) => process.stdout.write(`${m}\n`),
+      };
+      if (!o.register) {
+        const { trainMultimodal } = await import('../training/multimodal.js');
+        await trainMultimodal(opts);
+        return;
+      }
+      const { LocalBlobStore, MetadataStore } = await import('../storage/index.js');
+      const { runTraining } = await import('../training/run.js');
+      const meta = await MetadataStore.open({ url: cfg.database.url, dataDir: cfg.dataDir });
+      try {
+        const r = await runTraining(
+          { meta, blobs: new LocalBlobStore(join(cfg.dataDir, 'blobs')) },
+          { ...opts, gate: { minMacroF1: cfg.training.minMacroF1 }, promote: o.promote ?? false },
+        );
+        process.stdout.write(
+          `run ${r.runId}: ${r.version} ${r.registered ? 'registered as staging' : 'refused by the gate'}${r.promoted ? ', promoted to production' : ''}\n`,
+        );
+        if (!r.registered) process.exitCode = 2;
+      } finally {
+        await meta.close();
+      }
+    },
+  );
+
+registerExportCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isAppError(e)) err(`reviewlens: ${e.message}`);

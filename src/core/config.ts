@@ -66,8 +66,61 @@ export const configSchema = z
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })
       .prefault({}),
+    training: z
+      .object({
+        /** The registration gate: a candidate below this macro-F1 on its evaluation set is never registered. */
+        minMacroF1: z.coerce.number().min(0).max(1).default(0.5),
+      })
+      .prefault({}),
+    analyzer: z
+      .object({
+        /** `local`: the trained model in this repository; `vlm`: a vision-language model behind an API (`vlm.*`). */
+        backend: z.enum(['local', 'vlm']).default('local'),
+      })
+      .prefault({}),
+    vlm: z
+      .object({
+        /**
+         * Base URL of an OpenAI-compatible API (`POST {url}/chat/completions`), e.g.
+         * `http://127.0.0.1:8000/v1` (vLLM) or `http://127.0.0.1:11434/v1` (Ollama). Required for backend `vlm`.
+         */
+        url: z
+          .string()
+          .refine((v) => v === '' || isHttpUrl(v), {
+            message: 'must be an http:// or https:// URL without user:password (a key goes in vlm.apiKey)',
+          })
+          .default(''),
+        /** Model name the server knows, e.g. `llava` (Ollama) or `llava-hf/llava-1.5-7b-hf` (vLLM). */
+        model: z.string().min(1).default('llava'),
+        /** Sent as `Authorization: Bearer ...` when not empty. A secret: masked when printed. */
+        apiKey: z.string().default(''),
+        /** Time allowed for one HTTP call to the server, answer included. */
+        timeoutMs: z.coerce.number().int().positive().default(60_000),
+        /** Attempts per request, for transport failures (network, 5xx, timeout) and for invalid answers alike. */
+        maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+      })
+      .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.analyzer.backend === 'vlm' && cfg.vlm.url === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vlm', 'url'],
+        message:
+          "is required when analyzer.backend is 'vlm' (the OpenAI-compatible base URL, e.g. REVIEWLENS_VLM_URL=http://127.0.0.1:8000/v1)",
+      });
+    }
+  });
+
+function isHttpUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -90,10 +143,19 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_CACHE_MAX_ENTRIES: 'cache.maxEntries',
   REVIEWLENS_CACHE_TTL_SECONDS: 'cache.ttlSeconds',
   REVIEWLENS_LOG_LEVEL: 'log.level',
+  REVIEWLENS_GATE_MIN_MACRO_F1: 'training.minMacroF1',
+  REVIEWLENS_ANALYZER_BACKEND: 'analyzer.backend',
+  REVIEWLENS_VLM_URL: 'vlm.url',
+  REVIEWLENS_VLM_MODEL: 'vlm.model',
+  REVIEWLENS_VLM_API_KEY: 'vlm.apiKey',
+  REVIEWLENS_VLM_TIMEOUT_MS: 'vlm.timeoutMs',
+  REVIEWLENS_VLM_MAX_ATTEMPTS: 'vlm.maxAttempts',
 };
 
 /** Config paths whose values are secrets (masked when printed). */
-const SECRET_PATHS = new Set(['database.url']);
+const SECRET_PATHS = new Set(['database.url', 'vlm.apiKey']);
+/** Secret paths that are masked whole (not URLs with a password part). */
+const FULLY_MASKED_PATHS = new Set(['vlm.apiKey']);
 
 const DEFAULT_FILES = ['reviewlens.config.json', 'reviewlens.config.yaml', 'reviewlens.config.yml'];
 
@@ -209,6 +271,7 @@ export function maskConfig(cfg: Config): Plain {
     for (const p of parts.slice(0, -1)) cur = cur?.[p] as Plain | undefined;
     const last = parts[parts.length - 1] as string;
     if (cur && typeof cur[last] === 'string') cur[last] = maskUrl(cur[last] as string);
+    if (cur && FULLY_MASKED_PATHS.has(path) && cur[last] !== '') cur[last] = '****';
   }
   return copy;
 }

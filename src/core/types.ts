@@ -26,6 +26,11 @@ export interface ModalityEvidence {
   scores: ClassScores;
 }
 
+export interface WordWeight {
+  token: string;
+  weight: number;
+}
+
 export interface SimilarReview {
   id: string;
   text: string;
@@ -47,7 +52,14 @@ export interface AnalysisResult {
     fused: ModalityEvidence;
     /** How many encoder windows the text was split into (long reviews are chunked, never cut). */
     text_chunks: number;
+    /** The words and word pairs that pushed the text toward the answer, and against it. */
+    top_words?: { for: WordWeight[]; against: WordWeight[] };
   };
+  /** True when the text and the photo point opposite ways (e.g. "perfect!" under a shattered product). */
+  mismatch: boolean;
+  mismatch_reason?: string;
+  /** Probability that the text is sarcastic, and whether it passes the model's threshold. */
+  sarcasm?: { probability: number; flag: boolean };
   similar_reviews: SimilarReview[];
   processing_time_ms: number;
   cached: boolean;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelAssetError } from '../core/errors.js';
+import { type FusionComponents, fusionComponentsSchema } from './fusion.js';
 import { SoftmaxHead } from './heads/softmax.js';
 
 /**
@@ -17,20 +18,39 @@ const headSchema = z.object({
   temperature: z.number().positive(),
 });
 
-export const artifactSchema = z.object({
-  format: z.literal('reviewlens.model/1'),
+const common = {
   name: z.string().min(1),
   version: z.string().min(1),
   created_at: z.string(),
   classes: z.tuple([z.literal('negative'), z.literal('neutral'), z.literal('positive')]),
   encoders: z.object({ text: z.string(), image: z.string() }),
-  heads: z.object({ text: headSchema, image: headSchema, fused: headSchema }),
   metrics: z.record(z.string(), z.unknown()),
   params: z.record(z.string(), z.unknown()),
   data_hash: z.string(),
+};
+
+/** Format 1: the baseline — softmax heads over text, photo, and both concatenated. */
+export const baselineArtifactSchema = z.object({
+  format: z.literal('reviewlens.model/1'),
+  ...common,
+  heads: z.object({ text: headSchema, image: headSchema, fused: headSchema }),
 });
 
-export type ModelArtifact = z.infer<typeof artifactSchema>;
+/** Format 2: the stacked multimodal model (src/models/fusion.ts). */
+export const fusionArtifactSchema = z.object({
+  format: z.literal('reviewlens.model/2'),
+  ...common,
+  components: fusionComponentsSchema,
+  thresholds: z.object({ mismatch: z.number().min(0).max(1), sarcasm: z.number().min(0).max(1) }),
+});
+
+export const artifactSchema = z.discriminatedUnion('format', [baselineArtifactSchema, fusionArtifactSchema]);
+
+export type BaselineArtifact = z.infer<typeof baselineArtifactSchema>;
+export type FusionArtifact = Omit<z.infer<typeof fusionArtifactSchema>, 'components'> & {
+  components: FusionComponents;
+};
+export type ModelArtifact = BaselineArtifact | FusionArtifact;
 
 export interface LoadedHeads {
   text: SoftmaxHead;
@@ -50,10 +70,10 @@ export function parseArtifact(bytes: Uint8Array | string, origin: string): Model
     const first = r.error.issues[0];
     throw new ModelAssetError(`model artifact ${origin} is invalid at ${first?.path.join('.')}: ${first?.message}`);
   }
-  return r.data;
+  return r.data as ModelArtifact;
 }
 
-export function loadHeads(a: ModelArtifact): LoadedHeads {
+export function loadHeads(a: BaselineArtifact): LoadedHeads {
   return {
     text: new SoftmaxHead(a.heads.text),
     image: new SoftmaxHead(a.heads.image),

@@ -1,7 +1,16 @@
-export { type LoadedHeads, loadHeads, type ModelArtifact, parseArtifact } from './artifact.js';
+export {
+  type BaselineArtifact,
+  type FusionArtifact,
+  type LoadedHeads,
+  loadHeads,
+  type ModelArtifact,
+  parseArtifact,
+} from './artifact.js';
 export { ASSETS, type AssetSpec, assetSpec } from './asset-manifest.js';
 export { type AssetStatus, assetStatus, fetchAssets, listAssets, resolveAsset } from './assets.js';
 export type { Encoder } from './encoder.js';
+export { FusionModel, type FusionOutput, generalMean } from './fusion.js';
+export { NgramLogReg, type TokenContribution } from './heads/ngram-logreg.js';
 export { SoftmaxHead, type SoftmaxHeadJSON, type TrainOptions } from './heads/softmax.js';
 export { initTfWasm, MobileNetImageEncoder } from './image-encoder.js';
 export {

@@ -6,9 +6,11 @@ import {
   type ClassScores,
   type ModalityEvidence,
   type ModelRef,
+  SENTIMENTS,
   scoresFromArray,
 } from '../core/types.js';
 import { type LoadedHeads, loadHeads, type ModelArtifact } from '../models/artifact.js';
+import { FusionModel } from '../models/fusion.js';
 import { decodeImage, type ImageLimits } from '../models/image-input.js';
 import type { Encoders } from '../models/index.js';
 
@@ -39,12 +41,20 @@ export function checkText(text: unknown, maxChars: number): string {
   return text;
 }
 
+interface ModelScores {
+  text: ArrayLike<number>;
+  image?: ArrayLike<number>;
+  fused: ArrayLike<number>;
+}
+
 /**
  * The analyzer: text (and a photo, when given) -> sentiment, calibrated class probabilities and
- * per-modality evidence, from one trained model artifact and its encoders.
+ * per-modality evidence, from one trained model artifact and its encoders. Format-2 artifacts (the
+ * stacked model) add the words behind the text score, a text/photo mismatch flag and a sarcasm score.
  */
 export class Analyzer implements SentimentAnalyzer {
-  private readonly heads: LoadedHeads;
+  private readonly heads: LoadedHeads | undefined;
+  private readonly fusion: FusionModel | undefined;
 
   constructor(
     readonly artifact: ModelArtifact,
@@ -57,11 +67,23 @@ export class Analyzer implements SentimentAnalyzer {
         `model ${artifact.name}@${artifact.version} needs encoders ${artifact.encoders.text} + ${artifact.encoders.image}`,
       );
     }
-    this.heads = loadHeads(artifact);
+    if (artifact.format === 'reviewlens.model/2') this.fusion = new FusionModel(artifact.components);
+    else this.heads = loadHeads(artifact);
   }
 
   get model(): ModelRef {
     return { name: this.artifact.name, version: this.artifact.version };
+  }
+
+  private score(text: string, embedding: Float32Array, image: Float32Array | undefined): ModelScores {
+    if (this.fusion) return this.fusion.predict(text, embedding, image);
+    const h = this.heads as LoadedHeads;
+    const t = h.text.predict(embedding);
+    if (!image) return { text: t, fused: t };
+    const both = new Float32Array(embedding.length + image.length);
+    both.set(embedding);
+    both.set(image, embedding.length);
+    return { text: t, image: h.image.predict(image), fused: h.fused.predict(both) };
   }
 
   async analyze(input: AnalyzeInput): Promise<Analysis> {
@@ -78,31 +100,46 @@ export class Analyzer implements SentimentAnalyzer {
       : undefined;
     const [enc] = await this.encoders.text.encodeWithInfo([text]);
     if (!enc) throw new Error('text encoder returned nothing');
-    const textEv = evidence(this.heads.text.predict(enc.vector));
-    if (!decoded) {
-      return {
-        sentiment: textEv.sentiment,
-        confidence: textEv.scores[textEv.sentiment],
-        modality: 'text_only',
-        scores: textEv.scores,
-        model: this.model,
-        evidence: { text: textEv, fused: textEv, text_chunks: enc.chunks },
-      };
-    }
-    const [img] = await this.encoders.image.encode([decoded]);
-    if (!img) throw new Error('image encoder returned nothing');
-    const imageEv = evidence(this.heads.image.predict(img));
-    const both = new Float32Array(enc.vector.length + img.length);
-    both.set(enc.vector);
-    both.set(img, enc.vector.length);
-    const fusedEv = evidence(this.heads.fused.predict(both));
-    return {
+    const img = decoded ? (await this.encoders.image.encode([decoded]))[0] : undefined;
+    if (decoded && !img) throw new Error('image encoder returned nothing');
+    const s = this.score(text, enc.vector, img);
+    const textEv = evidence(s.text);
+    const imageEv = s.image ? evidence(s.image) : undefined;
+    const fusedEv = evidence(s.fused);
+    const out: Analysis = {
       sentiment: fusedEv.sentiment,
       confidence: fusedEv.scores[fusedEv.sentiment],
-      modality: 'multimodal',
+      modality: decoded ? 'multimodal' : 'text_only',
       scores: fusedEv.scores,
       model: this.model,
-      evidence: { text: textEv, image: imageEv, fused: fusedEv, text_chunks: enc.chunks },
+      evidence: { text: textEv, ...(imageEv ? { image: imageEv } : {}), fused: fusedEv, text_chunks: enc.chunks },
+      mismatch: false,
     };
+    if (this.fusion && this.artifact.format === 'reviewlens.model/2') {
+      const { mismatch, sarcasm } = this.artifact.thresholds;
+      out.evidence.top_words = this.fusion.topWords(text, SENTIMENTS.indexOf(fusedEv.sentiment));
+      if (imageEv) {
+        const reason = mismatchReason(textEv.scores, imageEv.scores, mismatch);
+        if (reason) {
+          out.mismatch = true;
+          out.mismatch_reason = reason;
+        }
+      }
+      const p = this.fusion.sarcasmProbability(text);
+      if (p !== undefined) out.sarcasm = { probability: p, flag: p >= sarcasm };
+    }
+    return out;
   }
+}
+
+/** Says why text and photo disagree when one is confidently positive and the other confidently negative. */
+export function mismatchReason(text: ClassScores, image: ClassScores, threshold: number): string | undefined {
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  if (text.positive >= threshold && image.negative >= threshold) {
+    return `the text reads positive (${pct(text.positive)}) but the photo looks negative (${pct(image.negative)})`;
+  }
+  if (text.negative >= threshold && image.positive >= threshold) {
+    return `the text reads negative (${pct(text.negative)}) but the photo looks positive (${pct(image.positive)})`;
+  }
+  return undefined;
 }

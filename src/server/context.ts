@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../core/config.js';
+import { VlmAnalyzer } from '../llm/index.js';
 import { type Encoders, loadEncoders } from '../models/index.js';
 import { type Analysis, AnalysisService, Analyzer } from '../sentiment/index.js';
 import { type BlobStore, type Cache, LocalBlobStore, LruCache, MetadataStore } from '../storage/index.js';
 import { ModelRegistry } from '../training/registry.js';
 
 /** The model artifact shipped in the repository, promoted to production on a fresh store. */
-export const BUNDLED_ARTIFACT = fileURLToPath(new URL('../../artifacts/reviewlens-baseline.json', import.meta.url));
+export const BUNDLED_ARTIFACT = fileURLToPath(new URL('../../artifacts/reviewlens-fusion.json', import.meta.url));
 
 export interface AppContext {
   config: Config;
@@ -15,14 +16,16 @@ export interface AppContext {
   blobs: BlobStore;
   cache: Cache<Analysis>;
   registry: ModelRegistry;
-  encoders: Encoders;
+  /** The local model's encoders; absent when `analyzer.backend` is `vlm` (they are not loaded then). */
+  encoders?: Encoders;
   service: AnalysisService;
   close(): Promise<void>;
 }
 
 /**
  * Opens the stores (applying migrations), bootstraps the registry, and loads the production model
- * with its encoders. Everything the server and the CLI's `analyze` share.
+ * with its encoders, or, with `analyzer.backend: vlm`, sets up the vision-language model client
+ * instead (no local model is loaded then). Everything the server and the CLI's `analyze` share.
  */
 export async function createContext(config: Config, log: (msg: string) => void = () => {}): Promise<AppContext> {
   const meta = await MetadataStore.open({ url: config.database.url, dataDir: config.dataDir });
@@ -32,6 +35,25 @@ export async function createContext(config: Config, log: (msg: string) => void =
     const registry = new ModelRegistry(meta, blobs);
     const boot = await registry.bootstrap(BUNDLED_ARTIFACT);
     if (boot.promoted) log(`registered the bundled model ${boot.version} and promoted it to production`);
+    if (config.analyzer.backend === 'vlm') {
+      const analyzer = VlmAnalyzer.fromConfig(config);
+      const service = new AnalysisService(analyzer, cache);
+      log(
+        `serving the vision-language model ${config.vlm.model} at ${config.vlm.url} (metadata: ${meta.backend}); ` +
+          'its confidences are self-reported, not calibrated',
+      );
+      return {
+        config,
+        meta,
+        blobs,
+        cache,
+        registry,
+        service,
+        async close() {
+          await meta.close();
+        },
+      };
+    }
     const artifact = await registry.production();
     const encoders = await loadEncoders({
       modelsDir: config.models.dir,

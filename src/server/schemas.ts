@@ -15,6 +15,12 @@ const modalityEvidence = {
   required: ['sentiment', 'scores'],
 } as const;
 
+const wordWeight = {
+  type: 'object',
+  properties: { token: { type: 'string' }, weight: { type: 'number' } },
+  required: ['token', 'weight'],
+} as const;
+
 export const errorSchema = {
   type: 'object',
   properties: {
@@ -55,8 +61,25 @@ export const analysisSchema = {
           type: 'integer',
           description: 'Encoder windows the text was split into (long texts are never cut).',
         },
+        top_words: {
+          type: 'object',
+          description: 'Words and word pairs that pushed the text toward the answer (`for`) and against it.',
+          properties: {
+            for: { type: 'array', items: wordWeight },
+            against: { type: 'array', items: wordWeight },
+          },
+          required: ['for', 'against'],
+        },
       },
       required: ['text', 'fused', 'text_chunks'],
+    },
+    mismatch: { type: 'boolean', description: 'True when text and photo point opposite ways.' },
+    mismatch_reason: { type: 'string' },
+    sarcasm: {
+      type: 'object',
+      description: 'Probability that the text is sarcastic, and whether it passes the threshold.',
+      properties: { probability: { type: 'number' }, flag: { type: 'boolean' } },
+      required: ['probability', 'flag'],
     },
     similar_reviews: {
       type: 'array',
@@ -83,6 +106,7 @@ export const analysisSchema = {
     'scores',
     'model',
     'evidence',
+    'mismatch',
     'similar_reviews',
     'processing_time_ms',
     'cached',

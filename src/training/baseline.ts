@@ -38,7 +38,7 @@ export function mvsaSplit(examples: Example[], file = MVSA_SPLIT_FILE): Split {
   return split;
 }
 
-async function textFeatures(
+export async function textFeatures(
   enc: Encoders,
   cache: FeatureCache,
   texts: string[],
@@ -67,7 +67,7 @@ async function textFeatures(
   return keys.map((k) => cache.get(k) as Float32Array);
 }
 
-async function imageFeatures(
+export async function imageFeatures(
   enc: Encoders,
   cache: FeatureCache,
   paths: string[],

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { NotFoundError } from '../core/errors.js';
+import { NotFoundError, ValidationError } from '../core/errors.js';
 import { type ModelArtifact, parseArtifact } from '../models/artifact.js';
 import type { BlobStore } from '../storage/blobs.js';
-import type { MetadataStore, ModelVersionRow } from '../storage/metadata/index.js';
+import type { AliasChange, MetadataStore, ModelVersionRow } from '../storage/metadata/index.js';
+import { type EvalRecord, evalRecordOf, type GateConfig, type GateDecision, gateDecision } from './gate.js';
 
 export const PRODUCTION = 'production';
 export const STAGING = 'staging';
@@ -35,10 +36,69 @@ export class ModelRegistry {
     return { artifact, blob, added };
   }
 
-  async setAlias(alias: string, name: string, version: string): Promise<void> {
+  async setAlias(
+    alias: string,
+    name: string,
+    version: string,
+    action = 'promote',
+    reason: string | null = null,
+  ): Promise<void> {
     if (!(await this.meta.getModelVersion(name, version)))
       throw new NotFoundError(`model ${name}@${version} is not registered`);
-    await this.meta.setAlias(alias, name, version);
+    await this.meta.setAlias(alias, name, version, action, reason);
+  }
+
+  /** Points `alias` (default production) at a registered version; the change is kept in the alias history. */
+  async promote(name: string, version: string, alias = PRODUCTION, reason: string | null = null): Promise<void> {
+    await this.setAlias(alias, name, version, 'promote', reason);
+  }
+
+  /** Moves `alias` back to the version it pointed at before its current one. */
+  async rollback(
+    alias = PRODUCTION,
+  ): Promise<{ from: { name: string; version: string }; to: { name: string; version: string } }> {
+    const current = await this.alias(alias);
+    if (!current) throw new NotFoundError(`alias ${alias} points at nothing`);
+    const history = await this.meta.aliasHistory(alias);
+    const previous = history.find((h) => h.name !== current.name || h.version !== current.version);
+    if (!previous) throw new ValidationError(`alias ${alias} has no earlier version to roll back to`, 'alias');
+    await this.meta.setAlias(
+      alias,
+      previous.name,
+      previous.version,
+      'rollback',
+      `from ${current.name}@${current.version}`,
+    );
+    return { from: current, to: { name: previous.name, version: previous.version } };
+  }
+
+  async history(alias = PRODUCTION): Promise<AliasChange[]> {
+    return this.meta.aliasHistory(alias);
+  }
+
+  /**
+   * Runs the registration gate for an artifact against the current production model: the candidate is
+   * registered only when it passes. Needs `metrics.gate_eval` in the artifact.
+   */
+  async registerGated(
+    artifactBytes: Uint8Array,
+    origin: string,
+    cfg: GateConfig,
+  ): Promise<{ decision: GateDecision; registered: boolean; artifact: ModelArtifact; blob?: string }> {
+    const artifact = parseArtifact(artifactBytes, origin);
+    const record = evalRecordOf(artifact.metrics);
+    if (!record)
+      throw new ValidationError(`model artifact ${origin} has no evaluation record (metrics.gate_eval)`, 'artifact');
+    const prodRef = await this.alias(PRODUCTION);
+    let production: { version: string; record: EvalRecord } | undefined;
+    if (prodRef) {
+      const prodRecord = evalRecordOf((await this.load(prodRef.name, prodRef.version)).metrics);
+      if (prodRecord) production = { version: `${prodRef.name}@${prodRef.version}`, record: prodRecord };
+    }
+    const decision = gateDecision(record, production, cfg);
+    if (!decision.passed) return { decision, registered: false, artifact };
+    const { blob } = await this.register(artifactBytes, origin);
+    return { decision, registered: true, artifact, blob };
   }
 
   async alias(alias: string): Promise<{ name: string; version: string } | undefined> {
@@ -78,7 +138,7 @@ export class ModelRegistry {
     if (current) return { promoted: false, version: current.version };
     const bytes = await readFile(bundledArtifactPath);
     const { artifact } = await this.register(bytes, bundledArtifactPath);
-    await this.setAlias(PRODUCTION, artifact.name, artifact.version);
+    await this.setAlias(PRODUCTION, artifact.name, artifact.version, 'bootstrap', `bundled ${bundledArtifactPath}`);
     return { promoted: true, version: artifact.version };
   }
 }

@@ -34,14 +34,14 @@ describe('reviewlens CLI', () => {
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ modality: 'multimodal', cached: false, similar_reviews: [] });
     expect(['positive', 'negative', 'neutral']).toContain(out.sentiment);
-    expect(out.model.name).toBe('reviewlens-baseline');
+    expect(out.model.name).toBe('reviewlens-fusion');
   });
 
   it('analyze prints a readable result by default', async () => {
     const r = await cli(['analyze', '--text', 'I love this phone, the battery lasts for days']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^sentiment\s+positive \(confidence \d+\.\d%, text_only\)/);
-    expect(r.stdout).toContain('model       reviewlens-baseline@');
+    expect(r.stdout).toContain('model       reviewlens-fusion@');
   });
 
   it('analyze refuses empty text and a missing photo with a clear message and exit code 1', async () => {
@@ -73,7 +73,7 @@ describe('reviewlens CLI', () => {
     expect(r.stdout).toMatch(/ok\s+all-MiniLM-L6-v2/);
     expect(r.stdout).toMatch(/ok\s+mobilenet_v2-nsfwjs/);
     const help = await cli(['--help']);
-    for (const c of ['start', 'analyze', 'config', 'models', 'train']) expect(help.stdout).toContain(c);
+    for (const c of ['start', 'analyze', 'config', 'models', 'train', 'export']) expect(help.stdout).toContain(c);
     const broken = await cli(['models', 'assets'], { REVIEWLENS_MODELS_DIR: tempDir() });
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/missing\s+all-MiniLM-L6-v2/);

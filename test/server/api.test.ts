@@ -48,8 +48,12 @@ function expectContract(b: Record<string, any>) {
   expect(Array.isArray(b.similar_reviews)).toBe(true);
   expect(typeof b.processing_time_ms).toBe('number');
   expect(typeof b.cached).toBe('boolean');
-  expect(b.model.name).toBe('reviewlens-baseline');
-  expect(b.model.version).toMatch(/^1\.0\.0\+[0-9a-f]{8}$/);
+  expect(b.model.name).toBe('reviewlens-fusion');
+  expect(b.model.version).toMatch(/^2\.0\.0\+[0-9a-f]{8}$/);
+  expect(typeof b.mismatch).toBe('boolean');
+  expect(b.sarcasm.probability).toBeGreaterThanOrEqual(0);
+  expect(b.sarcasm.probability).toBeLessThanOrEqual(1);
+  expect(Array.isArray(b.evidence.top_words.for)).toBe(true);
 }
 
 describe('POST /api/analyze', () => {

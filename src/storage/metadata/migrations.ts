@@ -32,6 +32,45 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('model_versions').execute();
     },
   },
+  '0002_runs_and_alias_history': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('training_runs')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('params', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('data_hash', 'text')
+        .addColumn('metrics', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('gate', 'jsonb')
+        .addColumn('artifact_blob', 'text')
+        .addColumn('model_name', 'text')
+        .addColumn('model_version', 'text')
+        .addColumn('error', 'text')
+        .addColumn('started_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('finished_at', 'timestamptz')
+        .execute();
+      await db.schema
+        .createTable('model_alias_history')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('alias', 'text', (c) => c.notNull())
+        .addColumn('model_name', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex('model_alias_history_alias')
+        .on('model_alias_history')
+        .columns(['alias', 'id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('model_alias_history').execute();
+      await db.schema.dropTable('training_runs').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -19,7 +19,35 @@ export interface ModelAliasesTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+export interface TrainingRunsTable {
+  id: Generated<number>;
+  kind: string;
+  status: string;
+  params: ColumnType<Record<string, unknown>, string, string>;
+  data_hash: string | null;
+  metrics: ColumnType<Record<string, unknown>, string | undefined, string>;
+  gate: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  artifact_blob: string | null;
+  model_name: string | null;
+  model_version: string | null;
+  error: string | null;
+  started_at: ColumnType<Date, Date | undefined, never>;
+  finished_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface ModelAliasHistoryTable {
+  id: Generated<number>;
+  alias: string;
+  model_name: string;
+  version: string;
+  action: string;
+  reason: string | null;
+  changed_at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface Database {
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;
+  training_runs: TrainingRunsTable;
+  model_alias_history: ModelAliasHistoryTable;
 }

@@ -20,6 +20,30 @@ export interface ModelVersionRow {
   createdAt: Date;
 }
 
+export interface TrainingRunRow {
+  id: number;
+  kind: string;
+  status: string;
+  params: Record<string, unknown>;
+  dataHash: string | null;
+  metrics: Record<string, unknown>;
+  gate: Record<string, unknown> | null;
+  artifactBlob: string | null;
+  model: { name: string; version: string } | null;
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface AliasChange {
+  alias: string;
+  name: string;
+  version: string;
+  action: string;
+  reason: string | null;
+  changedAt: Date;
+}
+
 export interface StoreStatus {
   backend: MetadataBackend;
   ok: boolean;
@@ -115,12 +139,98 @@ export class MetadataStore {
     return rows.map(toModelRow);
   }
 
-  async setAlias(alias: string, name: string, version: string): Promise<void> {
-    await this.db
-      .insertInto('model_aliases')
-      .values({ alias, model_name: name, version })
-      .onConflict((oc) => oc.column('alias').doUpdateSet({ model_name: name, version, updated_at: new Date() }))
+  /** Points an alias at a version and appends the change to the alias history, in one transaction. */
+  async setAlias(
+    alias: string,
+    name: string,
+    version: string,
+    action = 'set',
+    reason: string | null = null,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('model_aliases')
+        .values({ alias, model_name: name, version })
+        .onConflict((oc) => oc.column('alias').doUpdateSet({ model_name: name, version, updated_at: new Date() }))
+        .execute();
+      await tx.insertInto('model_alias_history').values({ alias, model_name: name, version, action, reason }).execute();
+    });
+  }
+
+  /** The alias's changes, newest first. */
+  async aliasHistory(alias: string): Promise<AliasChange[]> {
+    const rows = await this.db
+      .selectFrom('model_alias_history')
+      .selectAll()
+      .where('alias', '=', alias)
+      .orderBy('id', 'desc')
       .execute();
+    return rows.map((r) => ({
+      alias: r.alias,
+      name: r.model_name,
+      version: r.version,
+      action: r.action,
+      reason: r.reason,
+      changedAt: new Date(r.changed_at),
+    }));
+  }
+
+  // --- experiment tracking -----------------------------------------------------------------
+
+  async startRun(kind: string, params: Record<string, unknown>): Promise<number> {
+    const row = await this.db
+      .insertInto('training_runs')
+      .values({ kind, status: 'running', params: JSON.stringify(params) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async finishRun(
+    id: number,
+    r: {
+      status: 'succeeded' | 'failed' | 'rejected';
+      metrics?: Record<string, unknown>;
+      dataHash?: string | null;
+      gate?: Record<string, unknown> | null;
+      artifactBlob?: string | null;
+      model?: { name: string; version: string } | null;
+      error?: string | null;
+    },
+  ): Promise<void> {
+    await this.db
+      .updateTable('training_runs')
+      .set({
+        status: r.status,
+        metrics: JSON.stringify(r.metrics ?? {}),
+        data_hash: r.dataHash ?? null,
+        gate: r.gate ? JSON.stringify(r.gate) : null,
+        artifact_blob: r.artifactBlob ?? null,
+        model_name: r.model?.name ?? null,
+        model_version: r.model?.version ?? null,
+        error: r.error ?? null,
+        finished_at: new Date(),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async listRuns(limit = 50): Promise<TrainingRunRow[]> {
+    const rows = await this.db.selectFrom('training_runs').selectAll().orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      status: r.status,
+      params: r.params,
+      dataHash: r.data_hash,
+      metrics: r.metrics,
+      gate: r.gate,
+      artifactBlob: r.artifact_blob,
+      model: r.model_name && r.model_version ? { name: r.model_name, version: r.model_version } : null,
+      error: r.error,
+      startedAt: new Date(r.started_at),
+      finishedAt: r.finished_at ? new Date(r.finished_at) : null,
+    }));
   }
 
   async getAlias(alias: string): Promise<{ name: string; version: string } | undefined> {

@@ -1,0 +1,100 @@
+import { seededRandom } from '../core/random.js';
+import { classificationMetrics } from './metrics.js';
+
+export interface Interval {
+  estimate: number;
+  low: number;
+  high: number;
+}
+
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.round((s.length - 1) * q)))] as number;
+};
+
+/** Bootstrap (percentile) 95% interval of macro-F1, resampling examples with a fixed seed. */
+export function bootstrapMacroF1(
+  yTrue: readonly number[],
+  yPred: readonly number[],
+  k: number,
+  opts: { resamples?: number; seed?: number } = {},
+): Interval {
+  const n = yTrue.length;
+  const rand = seededRandom(opts.seed ?? 7);
+  const stats: number[] = [];
+  for (let r = 0; r < (opts.resamples ?? 1000); r++) {
+    const t: number[] = [];
+    const p: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const j = Math.floor(rand() * n);
+      t.push(yTrue[j] as number);
+      p.push(yPred[j] as number);
+    }
+    stats.push(classificationMetrics(t, p, k).macro_f1);
+  }
+  return { estimate: classificationMetrics(yTrue, yPred, k).macro_f1, low: pct(stats, 0.025), high: pct(stats, 0.975) };
+}
+
+/**
+ * Paired bootstrap of the macro-F1 difference `a - b` of two predictors on the same examples:
+ * each resample draws the same examples for both. The difference is significant when the interval
+ * excludes 0.
+ */
+export function pairedBootstrapDiff(
+  yTrue: readonly number[],
+  predA: readonly number[],
+  predB: readonly number[],
+  k: number,
+  opts: { resamples?: number; seed?: number } = {},
+): Interval {
+  const n = yTrue.length;
+  const rand = seededRandom(opts.seed ?? 11);
+  const stats: number[] = [];
+  for (let r = 0; r < (opts.resamples ?? 1000); r++) {
+    const t: number[] = [];
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const j = Math.floor(rand() * n);
+      t.push(yTrue[j] as number);
+      a.push(predA[j] as number);
+      b.push(predB[j] as number);
+    }
+    stats.push(classificationMetrics(t, a, k).macro_f1 - classificationMetrics(t, b, k).macro_f1);
+  }
+  const estimate = classificationMetrics(yTrue, predA, k).macro_f1 - classificationMetrics(yTrue, predB, k).macro_f1;
+  return { estimate, low: pct(stats, 0.025), high: pct(stats, 0.975) };
+}
+
+/** Expected calibration error with equal-width confidence bins (top-class confidence vs accuracy). */
+export function expectedCalibrationError(
+  probs: readonly ArrayLike<number>[],
+  yTrue: readonly number[],
+  bins = 10,
+): { ece: number; bins: Array<{ lower: number; upper: number; count: number; confidence: number; accuracy: number }> } {
+  const acc = Array.from({ length: bins }, (_, b) => ({
+    lower: b / bins,
+    upper: (b + 1) / bins,
+    count: 0,
+    confidence: 0,
+    accuracy: 0,
+  }));
+  probs.forEach((p, i) => {
+    let best = 0;
+    for (let c = 1; c < p.length; c++) if ((p[c] as number) > (p[best] as number)) best = c;
+    const conf = p[best] as number;
+    const b = acc[Math.min(bins - 1, Math.floor(conf * bins))] as (typeof acc)[number];
+    b.count++;
+    b.confidence += conf;
+    b.accuracy += best === yTrue[i] ? 1 : 0;
+  });
+  let ece = 0;
+  for (const b of acc) {
+    if (b.count) {
+      b.confidence /= b.count;
+      b.accuracy /= b.count;
+      ece += (b.count / probs.length) * Math.abs(b.accuracy - b.confidence);
+    }
+  }
+  return { ece, bins: acc };
+}

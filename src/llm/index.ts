@@ -1,0 +1,35 @@
+export {
+  type ChatClient,
+  type ChatCompletion,
+  type ChatMessage,
+  type ChatRequest,
+  type ContentPart,
+  type ImageUrlPart,
+  imageDataUrl,
+  imagePart,
+  LlmResponseError,
+  OpenAIChatClient,
+  type OpenAIChatClientOptions,
+  type TextPart,
+  textPart,
+} from './openai-chat.js';
+export {
+  completeStructured,
+  describeIssues,
+  followUp,
+  type Parsed,
+  parseJsonAnswer,
+  type StructuredOptions,
+  StructuredOutputError,
+  type StructuredResult,
+} from './structured.js';
+export {
+  buildVlmMessages,
+  scoresFromAnswer,
+  VLM_SYSTEM_PROMPT,
+  VlmAnalyzer,
+  type VlmAnalyzerOptions,
+  type VlmAnswer,
+  type VlmExplanation,
+  vlmAnswerSchema,
+} from './vlm-analyzer.js';
