@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { type Config, loadConfig, maskConfig } from '../core/config.js';
+import { maskConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { registerExportCommands } from './commands/export.js';
+import { registerTrainCommands } from './commands/train.js';
+import { cliConfig, parseRef, withRegistry } from './shared.js';
 
 const program = new Command();
 program
@@ -12,8 +13,8 @@ program
   .option('-c, --config <file>', 'config file (JSON or YAML); default: reviewlens.config.{json,yaml,yml} if present')
   .showHelpAfterError();
 
-function config(overrides: Record<string, unknown> = {}): Config & { configFile: string | null } {
-  return loadConfig({ file: program.opts().config, overrides });
+function config(overrides: Record<string, unknown> = {}) {
+  return cliConfig(program, overrides);
 }
 
 const err = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -81,27 +82,6 @@ program
     process.stdout.write(`${JSON.stringify(maskConfig(cfg), null, 2)}\n`);
   });
 
-/** Opens the registry over the configured stores, runs `fn`, and closes the stores. */
-async function withRegistry<T>(
-  fn: (registry: import('../training/registry.js').ModelRegistry) => Promise<T>,
-): Promise<T> {
-  const cfg = config();
-  const { LocalBlobStore, MetadataStore } = await import('../storage/index.js');
-  const { ModelRegistry } = await import('../training/registry.js');
-  const meta = await MetadataStore.open({ url: cfg.database.url, dataDir: cfg.dataDir });
-  try {
-    return await fn(new ModelRegistry(meta, new LocalBlobStore(join(cfg.dataDir, 'blobs'))));
-  } finally {
-    await meta.close();
-  }
-}
-
-function parseRef(ref: string): { name: string; version: string } {
-  const at = ref.lastIndexOf('@');
-  if (at <= 0 || at === ref.length - 1) throw new Error(`expected NAME@VERSION, got "${ref}"`);
-  return { name: ref.slice(0, at), version: ref.slice(at + 1) };
-}
-
 const models = program.command('models').description('model assets and the model registry');
 models
   .command('assets')
@@ -146,7 +126,7 @@ models
   .description('list registered model versions with their aliases and metrics')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => {
-    await withRegistry(async (registry) => {
+    await withRegistry(program, async (registry) => {
       const rows = await registry.list();
       if (o.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -154,10 +134,15 @@ models
         process.stdout.write('no model registered yet (the first `reviewlens start` registers the bundled model)\n');
       } else {
         for (const r of rows) {
-          const m = (r.metrics as { mvsa_test?: { fused?: { accuracy: number; macro_f1: number } } }).mvsa_test?.fused;
+          const metrics = r.metrics as {
+            test_set?: string;
+            test?: { served?: { accuracy: number; macro_f1: number } };
+            mvsa_test?: { fused?: { accuracy: number; macro_f1: number } };
+          };
+          const m = metrics.test?.served ?? metrics.mvsa_test?.fused;
           process.stdout.write(
             `${r.name}@${r.version}  ${r.aliases.length ? `[${r.aliases.join(', ')}]` : ''}  ` +
-              `${m ? `MVSA test fused acc ${m.accuracy.toFixed(3)} macro-F1 ${m.macro_f1.toFixed(3)}` : ''}  ${r.createdAt.toISOString()}\n`,
+              `${m ? `${metrics.test_set ?? 'mvsa-single'} test acc ${m.accuracy.toFixed(3)} macro-F1 ${m.macro_f1.toFixed(3)}` : ''}  ${r.createdAt.toISOString()}\n`,
           );
         }
       }
@@ -172,7 +157,7 @@ models
   .option('-r, --reason <text>', 'why, kept in the alias history')
   .action(async (ref: string, o: { alias: string; reason?: string }) => {
     const { name, version } = parseRef(ref);
-    await withRegistry(async (r) => {
+    await withRegistry(program, async (r) => {
       const before = await r.alias(o.alias);
       await r.promote(name, version, o.alias, o.reason ?? null);
       process.stdout.write(
@@ -185,7 +170,7 @@ models
   .description('move an alias (default production) back to the version it pointed at before')
   .option('-a, --alias <alias>', 'alias to roll back', 'production')
   .action(async (o: { alias: string }) => {
-    await withRegistry(async (r) => {
+    await withRegistry(program, async (r) => {
       const { from, to } = await r.rollback(o.alias);
       process.stdout.write(`${o.alias}: ${from.name}@${from.version} -> ${to.name}@${to.version}\n`);
     });
@@ -195,7 +180,7 @@ models
   .description('changes of an alias, newest first')
   .option('-a, --alias <alias>', 'alias', 'production')
   .action(async (o: { alias: string }) => {
-    await withRegistry(async (r) => {
+    await withRegistry(program, async (r) => {
       for (const h of await r.history(o.alias)) {
         process.stdout.write(
           `${h.changedAt.toISOString()}  ${h.action.padEnd(9)} ${h.name}@${h.version}${h.reason ? `  (${h.reason})` : ''}\n`,
@@ -204,52 +189,7 @@ models
     });
   });
 
-program
-  .command('train')
-  .description(
-    'train the multimodal model on ../shared/data, score it on held-out data, record the run, and register it through the gate',
-  )
-  .option('-o, --out <file>', 'artifact path', 'artifacts/reviewlens-fusion.json')
-  .option('--cache <dir>', 'feature cache directory (encoder outputs, reused across runs)', '.cache/features')
-  .option('--seed <n>', 'random seed', '42')
-  .option('--folds <n>', 'folds for the out-of-fold meta features', '5')
-  .option('--promote', 'promote the model to production when it passes the gate')
-  .option('--no-register', 'only write the artifact; do not record the run or touch the registry')
-  .action(
-    async (o: { out: string; cache: string; seed: string; folds: string; promote?: boolean; register: boolean }) => {
-      const cfg = config();
-      const opts = {
-        modelsDir: cfg.models.dir,
-        cacheDir: resolve(o.cache),
-        out: resolve(o.out),
-        threads: cfg.models.threads,
-        seed: Number(o.seed),
-        folds: Number(o.folds),
-        log: (m: string) => process.stdout.write(`${m}\n`),
-      };
-      if (!o.register) {
-        const { trainMultimodal } = await import('../training/multimodal.js');
-        await trainMultimodal(opts);
-        return;
-      }
-      const { LocalBlobStore, MetadataStore } = await import('../storage/index.js');
-      const { runTraining } = await import('../training/run.js');
-      const meta = await MetadataStore.open({ url: cfg.database.url, dataDir: cfg.dataDir });
-      try {
-        const r = await runTraining(
-          { meta, blobs: new LocalBlobStore(join(cfg.dataDir, 'blobs')) },
-          { ...opts, gate: { minMacroF1: cfg.training.minMacroF1 }, promote: o.promote ?? false },
-        );
-        process.stdout.write(
-          `run ${r.runId}: ${r.version} ${r.registered ? 'registered as staging' : 'refused by the gate'}${r.promoted ? ', promoted to production' : ''}\n`,
-        );
-        if (!r.registered) process.exitCode = 2;
-      } finally {
-        await meta.close();
-      }
-    },
-  );
-
+registerTrainCommands(program);
 registerExportCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

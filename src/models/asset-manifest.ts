@@ -78,6 +78,47 @@ export const ASSETS: readonly AssetSpec[] = [
       },
     ],
   },
+  {
+    name: 'human-face-emotion-object',
+    kind: 'image-encoder',
+    description:
+      'Human (vladmandic) TF.js graph models: BlazeFace (back camera, 256x256) face detector, an emotion ' +
+      'classifier (64x64 grey face crops, 7 classes) and MobileNetV3-CenterNet COCO object detector (512x512, 80 classes)',
+    licence: 'MIT',
+    source: { package: '@vladmandic/human', version: '3.3.6', packagePath: 'models' },
+    files: [
+      {
+        path: 'blazeface.json',
+        bytes: 79038,
+        sha256: 'cd7bbfc078270572beb39f9e5ae67aadbd50b5e67cff37e6d4f6b3ea39312e5f',
+      },
+      {
+        path: 'blazeface.bin',
+        bytes: 538928,
+        sha256: 'dc9a97fdc50bc43216554bdd69aa3e7b9361a519ee7bdd996a2f69a98a6f9b72',
+      },
+      {
+        path: 'emotion.json',
+        bytes: 17980,
+        sha256: '56f7e557eb0c863a8b9ab04ac7ccba756e93bf2c27dce135ef0e8712b80b7ad2',
+      },
+      {
+        path: 'emotion.bin',
+        bytes: 820516,
+        sha256: '927ac8224f356ab1e68c2bcfbfa07b0c8567047d1bcf817388ba6e38214c4987',
+      },
+      {
+        path: 'centernet.json',
+        bytes: 201673,
+        sha256: 'bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05',
+      },
+      {
+        path: 'centernet.bin',
+        bytes: 4030290,
+        sha256: '1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef',
+      },
+    ],
+  },
 ];
 
 export function assetSpec(name: string): AssetSpec {

@@ -1,17 +1,21 @@
-export {
-  type BaselineArtifact,
-  type FusionArtifact,
-  type LoadedHeads,
-  loadHeads,
-  type ModelArtifact,
-  parseArtifact,
-} from './artifact.js';
+export { type FusionArtifact, type ModelArtifact, parseArtifact } from './artifact.js';
 export { ASSETS, type AssetSpec, assetSpec } from './asset-manifest.js';
 export { type AssetStatus, assetStatus, fetchAssets, listAssets, resolveAsset } from './assets.js';
 export type { Encoder } from './encoder.js';
 export { FusionModel, type FusionOutput, generalMean } from './fusion.js';
 export { NgramLogReg, type TokenContribution } from './heads/ngram-logreg.js';
 export { SoftmaxHead, type SoftmaxHeadJSON, type TrainOptions } from './heads/softmax.js';
+export {
+  COCO_CLASSES,
+  EMOTIONS,
+  HUMAN_ASSET,
+  HUMAN_FEATURE_GROUPS,
+  HUMAN_FEATURE_LAYOUT,
+  HUMAN_FEATURE_NAMES,
+  type HumanEncoderOptions,
+  HumanImageEncoder,
+  humanFeatureVector,
+} from './human-features.js';
 export { initTfWasm, MobileNetImageEncoder } from './image-encoder.js';
 export {
   ACCEPTED_IMAGE_TYPES,

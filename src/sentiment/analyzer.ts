@@ -9,7 +9,7 @@ import {
   SENTIMENTS,
   scoresFromArray,
 } from '../core/types.js';
-import { type LoadedHeads, loadHeads, type ModelArtifact } from '../models/artifact.js';
+import type { ModelArtifact } from '../models/artifact.js';
 import { FusionModel } from '../models/fusion.js';
 import { decodeImage, type ImageLimits } from '../models/image-input.js';
 import type { Encoders } from '../models/index.js';
@@ -41,20 +41,13 @@ export function checkText(text: unknown, maxChars: number): string {
   return text;
 }
 
-interface ModelScores {
-  text: ArrayLike<number>;
-  image?: ArrayLike<number>;
-  fused: ArrayLike<number>;
-}
-
 /**
- * The analyzer: text (and a photo, when given) -> sentiment, calibrated class probabilities and
- * per-modality evidence, from one trained model artifact and its encoders. Format-2 artifacts (the
- * stacked model) add the words behind the text score, a text/photo mismatch flag and a sarcasm score.
+ * The analyzer: text (and a photo, when given) -> sentiment, calibrated class probabilities,
+ * per-modality evidence, the words behind the text score, a text/photo mismatch flag and a sarcasm
+ * score, from one trained model artifact and its encoders.
  */
 export class Analyzer implements SentimentAnalyzer {
-  private readonly heads: LoadedHeads | undefined;
-  private readonly fusion: FusionModel | undefined;
+  private readonly fusion: FusionModel;
 
   constructor(
     readonly artifact: ModelArtifact,
@@ -67,23 +60,11 @@ export class Analyzer implements SentimentAnalyzer {
         `model ${artifact.name}@${artifact.version} needs encoders ${artifact.encoders.text} + ${artifact.encoders.image}`,
       );
     }
-    if (artifact.format === 'reviewlens.model/2') this.fusion = new FusionModel(artifact.components);
-    else this.heads = loadHeads(artifact);
+    this.fusion = new FusionModel(artifact.components);
   }
 
   get model(): ModelRef {
     return { name: this.artifact.name, version: this.artifact.version };
-  }
-
-  private score(text: string, embedding: Float32Array, image: Float32Array | undefined): ModelScores {
-    if (this.fusion) return this.fusion.predict(text, embedding, image);
-    const h = this.heads as LoadedHeads;
-    const t = h.text.predict(embedding);
-    if (!image) return { text: t, fused: t };
-    const both = new Float32Array(embedding.length + image.length);
-    both.set(embedding);
-    both.set(image, embedding.length);
-    return { text: t, image: h.image.predict(image), fused: h.fused.predict(both) };
   }
 
   async analyze(input: AnalyzeInput): Promise<Analysis> {
@@ -102,7 +83,7 @@ export class Analyzer implements SentimentAnalyzer {
     if (!enc) throw new Error('text encoder returned nothing');
     const img = decoded ? (await this.encoders.image.encode([decoded]))[0] : undefined;
     if (decoded && !img) throw new Error('image encoder returned nothing');
-    const s = this.score(text, enc.vector, img);
+    const s = this.fusion.predict(text, enc.vector, img);
     const textEv = evidence(s.text);
     const imageEv = s.image ? evidence(s.image) : undefined;
     const fusedEv = evidence(s.fused);
@@ -115,19 +96,17 @@ export class Analyzer implements SentimentAnalyzer {
       evidence: { text: textEv, ...(imageEv ? { image: imageEv } : {}), fused: fusedEv, text_chunks: enc.chunks },
       mismatch: false,
     };
-    if (this.fusion && this.artifact.format === 'reviewlens.model/2') {
-      const { mismatch, sarcasm } = this.artifact.thresholds;
-      out.evidence.top_words = this.fusion.topWords(text, SENTIMENTS.indexOf(fusedEv.sentiment));
-      if (imageEv) {
-        const reason = mismatchReason(textEv.scores, imageEv.scores, mismatch);
-        if (reason) {
-          out.mismatch = true;
-          out.mismatch_reason = reason;
-        }
+    const { mismatch, sarcasm } = this.artifact.thresholds;
+    out.evidence.top_words = this.fusion.topWords(text, SENTIMENTS.indexOf(fusedEv.sentiment));
+    if (imageEv) {
+      const reason = mismatchReason(textEv.scores, imageEv.scores, mismatch);
+      if (reason) {
+        out.mismatch = true;
+        out.mismatch_reason = reason;
       }
-      const p = this.fusion.sarcasmProbability(text);
-      if (p !== undefined) out.sarcasm = { probability: p, flag: p >= sarcasm };
     }
+    const p = this.fusion.sarcasmProbability(text);
+    if (p !== undefined) out.sarcasm = { probability: p, flag: p >= sarcasm };
     return out;
   }
 }

@@ -34,7 +34,7 @@ export async function createContext(config: Config, log: (msg: string) => void =
     const cache = new LruCache<Analysis>(config.cache);
     const registry = new ModelRegistry(meta, blobs);
     const boot = await registry.bootstrap(BUNDLED_ARTIFACT);
-    if (boot.promoted) log(`registered the bundled model ${boot.version} and promoted it to production`);
+    if (boot.promoted) log(`promoted the bundled model ${boot.version} to production: ${boot.reason}`);
     if (config.analyzer.backend === 'vlm') {
       const analyzer = VlmAnalyzer.fromConfig(config);
       const service = new AnalysisService(analyzer, cache);

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Sentiment } from '../core/types.js';
-import { mvsaSplit } from './baseline.js';
 import { type Example, loadMvsa, sharedDataDir } from './datasets.js';
+import { MVSA_SPLIT_PATH, mvsaSplit } from './features.js';
 
 /**
  * Export of MVSA-Single's labelled examples in LLaVA's conversation format, one JSON object per line:
@@ -17,7 +16,6 @@ export const LLAVA_SPLITS = ['train', 'val', 'test', 'all'] as const;
 export type LlavaSplit = (typeof LLAVA_SPLITS)[number];
 
 /** The repository's fixed MVSA-Single split, by absolute path (so it does not depend on the working directory). */
-export const MVSA_SPLIT_PATH = fileURLToPath(new URL('../../data/splits/mvsa-single.json', import.meta.url));
 
 /** The instruction that precedes the post's text in the human turn; the answer is the one-word label. */
 export const LLAVA_INSTRUCTION =

@@ -1,17 +1,16 @@
-export {
-  type BaselineData,
-  type BaselineOptions,
-  evaluateBaseline,
-  IMAGE_ENCODER,
-  MVSA_SPLIT_FILE,
-  mvsaSplit,
-  prepareBaselineData,
-  TEXT_ENCODER,
-  trainBaseline,
-} from './baseline.js';
 export { generalTextCorpus, productPolaritySets } from './corpora.js';
 export * from './datasets.js';
+export { type EvaluationReport, evaluateAnalyzer } from './evaluate.js';
 export { FeatureCache } from './feature-cache.js';
+export {
+  IMAGE_ENCODER,
+  imageFeatures,
+  MVSA_SPLIT_FILE,
+  MVSA_SPLIT_PATH,
+  mvsaSplit,
+  TEXT_ENCODER,
+  textFeatures,
+} from './features.js';
 export {
   type EvalRecord,
   evalRecordOf,
@@ -23,3 +22,4 @@ export { type MultimodalOptions, trainMultimodal } from './multimodal.js';
 export { ModelRegistry, PRODUCTION, STAGING } from './registry.js';
 export { runTraining, type TrainingRunResult } from './run.js';
 export { type Split, stratifiedSplit } from './split.js';
+export { loadUserData, mapLabel, type UserDataReport } from './user-data.js';

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ValidationError } from '../core/errors.js';
 import { sha256 } from '../core/ids.js';
 import { seededRandom, shuffleInPlace } from '../core/random.js';
 import { SENTIMENTS, type Sentiment } from '../core/types.js';
@@ -18,7 +19,6 @@ import { NgramLogReg } from '../models/heads/ngram-logreg.js';
 import { SoftmaxHead, type SoftmaxHeadJSON } from '../models/heads/softmax.js';
 import { loadEncoders } from '../models/index.js';
 import { lexiconFeatures } from '../models/lexicon.js';
-import { IMAGE_ENCODER, imageFeatures, MVSA_SPLIT_FILE, mvsaSplit, TEXT_ENCODER, textFeatures } from './baseline.js';
 import { generalTextCorpus, productPolaritySets } from './corpora.js';
 import {
   type BinaryExample,
@@ -29,8 +29,20 @@ import {
   sharedDataDir,
 } from './datasets.js';
 import { FeatureCache } from './feature-cache.js';
+import { IMAGE_ENCODER, imageFeatures, MVSA_SPLIT_FILE, mvsaSplit, TEXT_ENCODER, textFeatures } from './features.js';
+import { stratifiedSplit } from './split.js';
 
 export interface MultimodalOptions {
+  /**
+   * The in-domain labelled set (text, optional photo path or URL, label), split seeded and stratified
+   * 70/10/20 into train/val/test. Default: MVSA-Single with the repository's fixed split.
+   */
+  data?: { examples: Example[]; name: string };
+  /**
+   * A trained model whose general text models and sarcasm model are reused as they are (only the
+   * in-domain heads and the meta head are trained): how a shop adapts the model to its own reviews.
+   */
+  base?: FusionArtifact;
   modelsDir: string;
   cacheDir: string;
   out: string;
@@ -108,17 +120,22 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   const K = opts.folds ?? 5;
   const started = Date.now();
   log(`data: ${sharedDataDir()}`);
-  const mvsa = loadMvsa();
-  const split = mvsaSplit(mvsa);
-  const byId = new Map(mvsa.map((e) => [e.id, e]));
+  const inDomain = opts.data?.examples ?? loadMvsa();
+  const split = opts.data ? stratifiedSplit(inDomain, { val: 0.1, test: 0.2 }, seed) : mvsaSplit(inDomain);
+  const setName = opts.data ? opts.data.name : 'mvsa-single';
+  const byId = new Map(inDomain.map((e) => [e.id, e]));
   const pick = (ids: string[]) => ids.map((id) => byId.get(id) as Example);
   const [train, val, test] = [pick(split.train), pick(split.val), pick(split.test)];
-  const corpus = generalTextCorpus();
+  const base = opts.base;
+  const corpus = base ? [] : generalTextCorpus();
   const { amazon, yelp } = productPolaritySets() as { amazon: Example[]; yelp: Example[] };
-  const sarcTrain = loadTwitterSarcasm('train');
+  const sarcTrain = base ? [] : loadTwitterSarcasm('train');
   const sarcValid = loadTwitterSarcasm('valid2');
   const mustard = loadMustard();
-  log(`MVSA train/val/test ${train.length}/${val.length}/${test.length}; general corpus ${corpus.length}`);
+  log(
+    `${setName} train/val/test ${train.length}/${val.length}/${test.length}; ` +
+      (base ? `general text models reused from ${base.name}@${base.version}` : `general corpus ${corpus.length}`),
+  );
 
   // --- features ---------------------------------------------------------------------------
   log('loading encoders');
@@ -133,20 +150,21 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   try {
     const tcache = new FeatureCache(opts.cacheDir, TEXT_ENCODER, enc.text.dim);
     const icache = new FeatureCache(opts.cacheDir, IMAGE_ENCODER, enc.image.dim);
-    const texts = [...new Set([...corpus, ...mvsa, ...amazon, ...yelp].map((e) => e.text))];
+    const texts = [...new Set([...corpus, ...inDomain, ...amazon, ...yelp].map((e) => e.text))];
     log(`text embeddings for ${texts.length} texts`);
     const tv = await textFeatures(enc, tcache, texts, log);
     texts.forEach((t, i) => {
       embOf.set(t, tv[i] as Float32Array);
     });
-    log(`photo features for ${mvsa.length} photos`);
+    const withPhoto = inDomain.filter((e) => e.image);
+    log(`photo features for ${withPhoto.length} photos`);
     const iv = await imageFeatures(
       enc,
       icache,
-      mvsa.map((e) => e.image as string),
+      withPhoto.map((e) => e.image as string),
       log,
     );
-    mvsa.forEach((e, i) => {
+    withPhoto.forEach((e, i) => {
       const v = iv[i];
       if (v) imgOf.set(e.id, v);
     });
@@ -169,43 +187,52 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   const withImg = (es: Example[]) => es.filter((e) => imgOf.has(e.id));
 
   // --- general text models ----------------------------------------------------------------
+  // 5% of the corpus is kept from the general models for fitting the text temperature, 3% for their
+  // early stopping, the rest fits them.
   const rand = seededRandom(seed);
   const shuffled = shuffleInPlace([...corpus], rand);
-  // 5% of the corpus is kept from the general models for the text meta head (so it learns how far to
-  // trust them beyond tweets), 3% for their early stopping, the rest fits them.
   const nMeta = Math.round(shuffled.length * 0.05);
   const nHold = Math.round(shuffled.length * 0.03);
   const metaCorpus = shuffled.slice(0, nMeta);
   const hold = shuffled.slice(nMeta, nMeta + nHold);
   const fit = shuffled.slice(nMeta + nHold);
   const common = { seed, epochs: 60, patience: 6, batchSize: 64 };
-  log(`general MiniLM head on ${fit.length} texts`);
-  const general = SoftmaxHead.train(emb(fit), ys(fit), 3, {
-    ...common,
-    learningRate: 0.002,
-    l2: 1e-3,
-    classWeights: classWeights(ys(fit), 'sqrt'),
-    validation: { x: emb(hold), y: ys(hold) },
-  });
-  log('general word n-gram model');
-  const ngram = NgramLogReg.train(
-    fit.map((e) => e.text),
-    ys(fit),
-    3,
-    { seed, epochs: 6, minCount: 3, classWeights: classWeights(ys(fit), 'sqrt') },
-  );
-  log('lexicon head');
-  const lexicon = SoftmaxHead.train(
-    fit.map((e) => lex(e.text)),
-    ys(fit),
-    3,
-    {
+  let general: SoftmaxHead;
+  let ngram: NgramLogReg;
+  let lexicon: SoftmaxHead;
+  if (base) {
+    general = new SoftmaxHead(base.components.general_text);
+    ngram = new NgramLogReg(base.components.ngram);
+    lexicon = new SoftmaxHead(base.components.lexicon);
+  } else {
+    log(`general MiniLM head on ${fit.length} texts`);
+    general = SoftmaxHead.train(emb(fit), ys(fit), 3, {
       ...common,
-      learningRate: 0.01,
+      learningRate: 0.002,
+      l2: 1e-3,
       classWeights: classWeights(ys(fit), 'sqrt'),
-      validation: { x: hold.map((e) => lex(e.text)), y: ys(hold) },
-    },
-  );
+      validation: { x: emb(hold), y: ys(hold) },
+    });
+    log('general word n-gram model');
+    ngram = NgramLogReg.train(
+      fit.map((e) => e.text),
+      ys(fit),
+      3,
+      { seed, epochs: 6, minCount: 3, classWeights: classWeights(ys(fit), 'sqrt') },
+    );
+    log('lexicon head');
+    lexicon = SoftmaxHead.train(
+      fit.map((e) => lex(e.text)),
+      ys(fit),
+      3,
+      {
+        ...common,
+        learningRate: 0.01,
+        classWeights: classWeights(ys(fit), 'sqrt'),
+        validation: { x: hold.map((e) => lex(e.text)), y: ys(hold) },
+      },
+    );
+  }
 
   // --- in-domain heads, out-of-fold on MVSA train -----------------------------------------
   const yTrain = ys(train);
@@ -213,6 +240,18 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   const domainOof = new Map<string, Float64Array>();
   const imageOof = new Map<string, Float64Array>();
   const domainOpts = { ...common, learningRate: 0.003, l2: 1e-2, classWeights: classWeights(yTrain, 'sqrt') };
+  // The photo head and the text + photo head need photos to learn from; with too few, a base model's are kept.
+  const photoOk = withImg(train).length >= 30 && withImg(val).length >= 5;
+  if (!photoOk && !base) {
+    throw new ValidationError(
+      `${setName} has ${withImg(train).length} training photos; at least 30 (and 5 in val) are needed to train the photo heads without a base model`,
+      'data',
+    );
+  }
+  if (!photoOk)
+    log(
+      `too few photos (${withImg(train).length} in train): the photo heads of ${base?.name}@${base?.version} are kept`,
+    );
   for (let k = 0; k < K; k++) {
     const inFold = train.filter((_, i) => fold[i] === k);
     const rest = train.filter((_, i) => fold[i] !== k);
@@ -220,6 +259,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     const d = SoftmaxHead.train(emb(rest), ys(rest), 3, { ...domainOpts, validation: { x: emb(val), y: ys(val) } });
     for (const e of inFold) domainOof.set(e.id, d.predict(embOf.get(e.text) as Float32Array));
     const restI = withImg(rest);
+    if (!photoOk) continue;
     const im = SoftmaxHead.train(
       restI.map((e) => imgOf.get(e.id) as Float32Array),
       ys(restI),
@@ -234,12 +274,17 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   log('in-domain heads on the whole train split');
   const domain = SoftmaxHead.train(emb(train), yTrain, 3, { ...domainOpts, validation: { x: emb(val), y: ys(val) } });
   const trainI = withImg(train);
-  const image = SoftmaxHead.train(
-    trainI.map((e) => imgOf.get(e.id) as Float32Array),
-    ys(trainI),
-    3,
-    { ...domainOpts, validation: { x: withImg(val).map((e) => imgOf.get(e.id) as Float32Array), y: ys(withImg(val)) } },
-  );
+  const image = photoOk
+    ? SoftmaxHead.train(
+        trainI.map((e) => imgOf.get(e.id) as Float32Array),
+        ys(trainI),
+        3,
+        {
+          ...domainOpts,
+          validation: { x: withImg(val).map((e) => imgOf.get(e.id) as Float32Array), y: ys(withImg(val)) },
+        },
+      )
+    : new SoftmaxHead((base as FusionArtifact).components.image);
 
   // --- meta heads ---------------------------------------------------------------------------
   const parts = (e: Example, oof: boolean): TextParts => {
@@ -261,7 +306,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   // fair text-only rival of the text + photo head on MVSA. Served text-only answers use the general
   // text models (see FusionModel).
   const mvsaTX = tX(train, true);
-  const trainFX = fX(train, true);
+  const trainFX = photoOk ? fX(train, true) : [];
   const valTX = tX(val, false);
   const valFX = fX(val, false);
   const yValI = ys(withImg(val));
@@ -290,13 +335,19 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   };
   log('meta heads');
   const inDomainText = choose('in-domain text (benchmark only)', mvsaTX, yTrain, valTX, ys(val));
-  const fusedMeta = choose('text + photo', trainFX, ys(trainI), valFX, yValI);
+  const fusedMeta = photoOk
+    ? choose('text + photo', trainFX, ys(trainI), valFX, yValI)
+    : {
+        head: new SoftmaxHead(structuredClone((base as FusionArtifact).components.fused_meta)),
+        mode: 'kept from base',
+        val: null,
+      };
   const uncalibrated = new SoftmaxHead(structuredClone(fusedMeta.head.toJSON()));
-  // Temperature of the text answer on corpus text no general model trained on.
+  // Temperature of the text answer on corpus text no general model trained on (kept from a base model).
   const metaParts = metaCorpus.map((e) => parts(e, false));
-  let textT = 1;
+  let textT = base?.components.text_temperature ?? 1;
   let bestLoss = Infinity;
-  for (let t = 0.3; t <= 3.0001; t += 0.05) {
+  for (let t = 0.3; !base && t <= 3.0001; t += 0.05) {
     const loss = metaParts.reduce(
       (acc, p, i) =>
         acc - Math.log(Math.max(1e-12, generalMean(p, t)[idx(metaCorpus[i]?.label as Sentiment)] as number)),
@@ -307,17 +358,25 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       textT = Math.round(t * 100) / 100;
     }
   }
-  const temperatures = { text: textT, fused_meta: fusedMeta.head.fitTemperature(valFX, yValI) };
+  const temperatures = {
+    text: textT,
+    fused_meta: photoOk ? fusedMeta.head.fitTemperature(valFX, yValI) : fusedMeta.head.toJSON().temperature,
+  };
 
   // --- sarcasm ------------------------------------------------------------------------------
-  log(`sarcasm model on ${sarcTrain.length} tweets`);
   const bin = (es: BinaryExample[]) => es.map((e) => e.label as number);
-  const sarcasm = NgramLogReg.train(
-    sarcTrain.map((e) => e.text),
-    bin(sarcTrain),
-    2,
-    { seed, epochs: 5, minCount: 3, classWeights: [1, 1] },
-  );
+  let sarcasm: NgramLogReg | undefined;
+  if (base) {
+    sarcasm = base.components.sarcasm ? new NgramLogReg(base.components.sarcasm) : undefined;
+  } else {
+    log(`sarcasm model on ${sarcTrain.length} tweets`);
+    sarcasm = NgramLogReg.train(
+      sarcTrain.map((e) => e.text),
+      bin(sarcTrain),
+      2,
+      { seed, epochs: 5, minCount: 3, classWeights: [1, 1] },
+    );
+  }
 
   // --- evaluation on held-out data ------------------------------------------------------------
   const components: FusionComponents = {
@@ -328,93 +387,131 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     image: compact(image.toJSON()),
     fused_meta: compact(fusedMeta.head.toJSON()),
     text_temperature: textT,
-    sarcasm: sarcasm.toJSON(),
+    ...(sarcasm ? { sarcasm: sarcasm.toJSON() } : {}),
   };
   const model = new FusionModel(components);
   log('scoring on the test split and the held-out sets');
-  const testI = withImg(test);
-  const yTest = ys(testI);
-  const outs = testI.map((e) => model.predict(e.text, embOf.get(e.text) as Float32Array, imgOf.get(e.id)));
-  const fusedP = outs.map((o) => o.fused);
-  const textP = outs.map((o) => o.text);
-  const imageOnly = outs.map((o) => o.image as Float64Array);
+  const emb1 = (e: Example) => embOf.get(e.text) as Float32Array;
+  // Every test example, answered as the server would: with its photo when it has one.
+  const served = test.map((e) => model.predict(e.text, emb1(e), imgOf.get(e.id)));
+  const yAll = ys(test);
+  const servedPred = served.map((o) => argmax(o.fused));
+  const textAll = served.map((o) => o.text);
+  const inDomainAll = test.map((e) => inDomainText.head.predict(textMetaFeatures(model.textParts(e.text, emb1(e)))));
   const polarity = (es: Example[], score: (e: Example) => Float64Array) =>
     es.filter((e) => {
       const p = score(e);
       return ((p[2] as number) >= (p[0] as number) ? 2 : 0) === idx(e.label);
     }).length / es.length;
-  const textOnly = (e: Example) => model.predict(e.text, embOf.get(e.text) as Float32Array).text;
+  const textOnly = (e: Example) => model.predict(e.text, emb1(e)).text;
   const sarcP = (es: BinaryExample[]) => es.map((e) => model.sarcasmProbability(e.text) as number);
-  const fusedPred = fusedP.map(argmax);
-  const textPred = textP.map(argmax);
-  const inDomainP = testI.map((e) =>
-    inDomainText.head.predict(textMetaFeatures(model.textParts(e.text, embOf.get(e.text) as Float32Array))),
-  );
-  const inDomainPred = inDomainP.map(argmax);
 
-  // Mismatch: text and photo heads confidently on opposite sides.
+  // Test pairs with a photo: text + photo against text alone, calibration, mismatch.
+  const photoIdx = test.map((e, i) => (imgOf.has(e.id) ? i : -1)).filter((i) => i >= 0);
+  const yP = photoIdx.map((i) => yAll[i] as number);
+  const fusedP = photoIdx.map((i) => (served[i] as (typeof served)[number]).fused);
+  const fusedPred = fusedP.map(argmax);
+  const textPredP = photoIdx.map((i) => argmax(textAll[i] as Float64Array));
+  const inDomainPredP = photoIdx.map((i) => argmax(inDomainAll[i] as Float64Array));
   const mismatchT = 0.6;
-  const flagged = outs.map((o) => {
+  const flagged = photoIdx.map((i) => {
+    const o = served[i] as (typeof served)[number];
     const t = o.text;
-    const i = o.image as Float64Array;
+    const im = o.image as Float64Array;
     return (
-      ((t[2] as number) >= mismatchT && (i[0] as number) >= mismatchT) ||
-      ((t[0] as number) >= mismatchT && (i[2] as number) >= mismatchT)
+      ((t[2] as number) >= mismatchT && (im[0] as number) >= mismatchT) ||
+      ((t[0] as number) >= mismatchT && (im[2] as number) >= mismatchT)
     );
   });
   const accOn = (sel: boolean[]) => {
-    const ids = sel.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
+    const ids = sel.map((f, j) => (f ? j : -1)).filter((j) => j >= 0);
     return {
       n: ids.length,
-      fused_accuracy: ids.length ? ids.filter((i) => fusedPred[i] === yTest[i]).length / ids.length : null,
-      text_accuracy: ids.length ? ids.filter((i) => textPred[i] === yTest[i]).length / ids.length : null,
+      fused_accuracy: ids.length ? ids.filter((j) => fusedPred[j] === yP[j]).length / ids.length : null,
+      text_accuracy: ids.length ? ids.filter((j) => textPredP[j] === yP[j]).length / ids.length : null,
     };
   };
+  const withPhotos =
+    photoIdx.length === 0
+      ? null
+      : {
+          fused: { ...metricsOf(yP, fusedP), macro_f1_ci: bootstrapMacroF1(yP, fusedPred, 3) },
+          image: metricsOf(
+            yP,
+            photoIdx.map((i) => (served[i] as (typeof served)[number]).image as Float64Array),
+          ),
+          fused_minus_text_macro_f1: pairedBootstrapDiff(yP, fusedPred, textPredP, 3),
+          fused_minus_text_in_domain_macro_f1: pairedBootstrapDiff(yP, fusedPred, inDomainPredP, 3),
+          calibration: {
+            ece_before: expectedCalibrationError(
+              photoIdx.map((i) => {
+                const o = served[i] as (typeof served)[number];
+                return uncalibrated.predict(fusedMetaFeatures(o.parts, o.image as Float64Array));
+              }),
+              yP,
+            ).ece,
+            ece_after: expectedCalibrationError(fusedP, yP).ece,
+            temperature: temperatures.fused_meta,
+          },
+          mismatch: { threshold: mismatchT, flagged: accOn(flagged), not_flagged: accOn(flagged.map((f) => !f)) },
+        };
 
   const metrics = {
-    mvsa_test: {
-      fused: { ...metricsOf(yTest, fusedP), macro_f1_ci: bootstrapMacroF1(yTest, fusedPred, 3) },
-      text: { ...metricsOf(yTest, textP), macro_f1_ci: bootstrapMacroF1(yTest, textPred, 3) },
-      text_in_domain: { ...metricsOf(yTest, inDomainP), macro_f1_ci: bootstrapMacroF1(yTest, inDomainPred, 3) },
-      image: metricsOf(yTest, imageOnly),
-      fused_minus_text_macro_f1: pairedBootstrapDiff(yTest, fusedPred, textPred, 3),
-      fused_minus_text_in_domain_macro_f1: pairedBootstrapDiff(yTest, fusedPred, inDomainPred, 3),
-      majority_class_accuracy: yTest.filter((v) => v === 2).length / yTest.length,
-      calibration: {
-        ece_before: expectedCalibrationError(
-          testI.map((e) => {
-            const o = model.predict(e.text, embOf.get(e.text) as Float32Array, imgOf.get(e.id));
-            return uncalibrated.predict(fusedMetaFeatures(o.parts, o.image as Float64Array));
-          }),
-          yTest,
-        ).ece,
-        ece_after: expectedCalibrationError(fusedP, yTest).ece,
-        temperature: temperatures.fused_meta,
+    test_set: setName,
+    test: {
+      served: {
+        ...metricsOf(
+          yAll,
+          served.map((o) => o.fused),
+        ),
+        macro_f1_ci: bootstrapMacroF1(yAll, servedPred, 3),
       },
-      mismatch: { threshold: mismatchT, flagged: accOn(flagged), not_flagged: accOn(flagged.map((f) => !f)) },
+      text: { ...metricsOf(yAll, textAll), macro_f1_ci: bootstrapMacroF1(yAll, textAll.map(argmax), 3) },
+      text_in_domain: {
+        ...metricsOf(yAll, inDomainAll),
+        macro_f1_ci: bootstrapMacroF1(yAll, inDomainAll.map(argmax), 3),
+      },
+      majority_class_accuracy: Math.max(...[0, 1, 2].map((c) => yAll.filter((v) => v === c).length)) / yAll.length,
+      photos: photoIdx.length,
+      ...(withPhotos ?? {}),
     },
     product_polarity: {
       amazon: { accuracy: polarity(amazon, textOnly), n: amazon.length },
       yelp: { accuracy: polarity(yelp, textOnly), n: yelp.length },
     },
-    sarcasm: {
-      twitter_valid2_human: binaryMetrics(bin(sarcValid), sarcP(sarcValid), 0.5),
-      mustard_utterances: binaryMetrics(bin(mustard), sarcP(mustard), 0.5),
-    },
+    ...(sarcasm
+      ? {
+          sarcasm: {
+            twitter_valid2_human: binaryMetrics(bin(sarcValid), sarcP(sarcValid), 0.5),
+            mustard_utterances: binaryMetrics(bin(mustard), sarcP(mustard), 0.5),
+          },
+        }
+      : {}),
     val_choice: {
       fused_meta: fusedMeta.mode,
       text_in_domain: inDomainText.mode,
       fused_val: fusedMeta.val,
     },
     gate_eval: {
-      set: `mvsa-single-test:${sha256(JSON.stringify(split.test)).slice(0, 12)}`,
-      ids: testI.map((e) => e.id),
-      labels: yTest,
-      predictions: fusedPred,
+      set: `${setName}-test:${sha256(JSON.stringify(split.test)).slice(0, 12)}`,
+      ids: test.map((e) => e.id),
+      labels: yAll,
+      predictions: servedPred,
     },
   };
-  const dataHash = sha256(JSON.stringify({ split, corpus: corpus.length, sarcasm: sarcTrain.length, seed, K }));
-  const version = `2.0.0+${dataHash.slice(0, 8)}`;
+  const dataHash = sha256(
+    JSON.stringify({
+      set: setName,
+      split,
+      data: opts.data ? inDomain.map((e) => [e.text, e.image ?? '', e.label]) : undefined,
+      base: base ? `${base.name}@${base.version}` : undefined,
+      corpus: corpus.length,
+      sarcasm: sarcTrain.length,
+      seed,
+      K,
+    }),
+  );
+  const version = `${base ? '2.1.0' : '2.0.0'}+${dataHash.slice(0, 8)}`;
   const artifact: FusionArtifact = {
     format: 'reviewlens.model/2',
     name: 'reviewlens-fusion',
@@ -429,9 +526,11 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       ...common,
       folds: K,
       temperatures,
-      split_file: MVSA_SPLIT_FILE,
+      data: opts.data ? { name: setName, examples: inDomain.length } : { name: setName, split_file: MVSA_SPLIT_FILE },
+      base: base ? `${base.name}@${base.version}` : null,
       corpus: 'generalTextCorpus(): TweetEval, Twitter-2015/2017, SemEval-2014, SST-2 (all), UCI IMDB',
       train_seconds: Math.round((Date.now() - started) / 1000),
+      weights_sha256: sha256(JSON.stringify(components)),
     },
     data_hash: dataHash,
   };

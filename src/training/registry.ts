@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { NotFoundError, ValidationError } from '../core/errors.js';
+import { ModelAssetError, NotFoundError, ValidationError } from '../core/errors.js';
 import { type ModelArtifact, parseArtifact } from '../models/artifact.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { AliasChange, MetadataStore, ModelVersionRow } from '../storage/metadata/index.js';
@@ -130,15 +130,24 @@ export class ModelRegistry {
   }
 
   /**
-   * First start: registers the artifact shipped in the repository and promotes it to production
-   * when nothing is in production yet. Later starts leave the registry as it is.
+   * Start-up: registers the artifact shipped in the repository (a no-op once it is there) and promotes
+   * it to production when nothing is in production yet, or when production's artifact can no longer
+   * be read (an older format): the server then starts on the bundled model, and says why.
    */
-  async bootstrap(bundledArtifactPath: string): Promise<{ promoted: boolean; version: string }> {
+  async bootstrap(bundledArtifactPath: string): Promise<{ promoted: boolean; version: string; reason?: string }> {
+    const { artifact } = await this.register(await readFile(bundledArtifactPath), bundledArtifactPath);
     const current = await this.alias(PRODUCTION);
-    if (current) return { promoted: false, version: current.version };
-    const bytes = await readFile(bundledArtifactPath);
-    const { artifact } = await this.register(bytes, bundledArtifactPath);
-    await this.setAlias(PRODUCTION, artifact.name, artifact.version, 'bootstrap', `bundled ${bundledArtifactPath}`);
-    return { promoted: true, version: artifact.version };
+    let reason = `bundled ${bundledArtifactPath}`;
+    if (current) {
+      try {
+        await this.load(current.name, current.version);
+        return { promoted: false, version: current.version };
+      } catch (e) {
+        if (!(e instanceof ModelAssetError)) throw e;
+        reason = `production ${current.name}@${current.version} is unreadable (${e.message.split('\n')[0]})`;
+      }
+    }
+    await this.setAlias(PRODUCTION, artifact.name, artifact.version, 'bootstrap', reason);
+    return { promoted: true, version: artifact.version, reason };
   }
 }

@@ -4,7 +4,8 @@ import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadMvsa } from '../../src/training/datasets.js';
-import { exportLlava, LLAVA_INSTRUCTION, MVSA_SPLIT_PATH } from '../../src/training/export-llava.js';
+import { exportLlava, LLAVA_INSTRUCTION } from '../../src/training/export-llava.js';
+import { MVSA_SPLIT_PATH } from '../../src/training/features.js';
 import { ROOT, SHARED, tempDir } from '../helpers/paths.js';
 
 const split = JSON.parse(readFileSync(MVSA_SPLIT_PATH, 'utf8')) as Record<'train' | 'val' | 'test', string[]>;

@@ -99,3 +99,31 @@ describe('gateDecision on different evaluation data', () => {
     expect(gateDecision(record(300, 265, 'b'), prod, { minMacroF1: 0 }).passed).toBe(true);
   });
 });
+
+describe('bootstrap after an upgrade', () => {
+  it('moves production off an artifact of an older format to the bundled model, saying why', async () => {
+    const m = await MetadataStore.open({ url: 'memory://' });
+    try {
+      const blobs = new LocalBlobStore(tempDir());
+      const old = await blobs.put(
+        Buffer.from(JSON.stringify({ format: 'reviewlens.model/1', name: 'old', version: '1' })),
+      );
+      await m.addModelVersion({
+        name: 'old',
+        version: '1',
+        artifactBlob: old,
+        metrics: {},
+        params: {},
+        dataHash: null,
+      });
+      await m.setAlias('production', 'old', '1');
+      const r = new ModelRegistry(m, blobs);
+      const boot = await r.bootstrap(BUNDLED_ARTIFACT);
+      expect(boot.promoted).toBe(true);
+      expect(boot.reason).toMatch(/production old@1 is unreadable/);
+      expect((await r.production()).version).toBe(bundled.version);
+    } finally {
+      await m.close();
+    }
+  });
+});

@@ -1,0 +1,98 @@
+/** Encoder ids, the fixed MVSA split, and cached feature extraction shared by training and benchmarks. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeImage } from '../models/image-input.js';
+import type { Encoders } from '../models/index.js';
+import type { Example } from './datasets.js';
+import { FeatureCache } from './feature-cache.js';
+import { readImageSource } from './image-source.js';
+import { type Split, stratifiedSplit } from './split.js';
+
+export const TEXT_ENCODER = 'all-MiniLM-L6-v2';
+export const IMAGE_ENCODER = 'mobilenet_v2-nsfwjs';
+/** The fixed, seeded, stratified MVSA-Single split, written into the repository (path from its root). */
+export const MVSA_SPLIT_FILE = 'data/splits/mvsa-single.json';
+export const MVSA_SPLIT_PATH = fileURLToPath(new URL(`../../${MVSA_SPLIT_FILE}`, import.meta.url));
+const SPLIT_SEED = 20261125;
+
+/** Loads the fixed MVSA split from the repository, creating it (seeded, stratified) the first time. */
+export function mvsaSplit(examples: Example[], file = MVSA_SPLIT_PATH): Split {
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Split;
+  const split = stratifiedSplit(examples, { val: 0.1, test: 0.2 }, SPLIT_SEED);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(split)}\n`);
+  return split;
+}
+
+export async function textFeatures(
+  enc: Encoders,
+  cache: FeatureCache,
+  texts: string[],
+  log: (m: string) => void,
+): Promise<Float32Array[]> {
+  const keys = texts.map((t) => FeatureCache.key(t));
+  const todo = [
+    ...new Set(
+      keys
+        .map((k, i) => (cache.get(k) ? -1 : i))
+        .filter((i) => i >= 0)
+        .map((i) => texts[i] as string),
+    ),
+  ];
+  const step = 512;
+  for (let s = 0; s < todo.length; s += step) {
+    const part = todo.slice(s, s + step);
+    const vecs = await enc.text.encode(part);
+    part.forEach((t, j) => {
+      cache.set(FeatureCache.key(t), vecs[j] as Float32Array);
+    });
+    log(`  text features: ${Math.min(s + step, todo.length)}/${todo.length} encoded`);
+    if ((s / step) % 10 === 9) cache.save();
+  }
+  cache.save();
+  return keys.map((k) => cache.get(k) as Float32Array);
+}
+
+export async function imageFeatures(
+  enc: Encoders,
+  cache: FeatureCache,
+  paths: string[],
+  log: (m: string) => void,
+): Promise<Array<Float32Array | null>> {
+  const out: Array<Float32Array | null> = [];
+  let encoded = 0;
+  let failed = 0;
+  for (let i = 0; i < paths.length; i++) {
+    let bytes: Buffer;
+    try {
+      bytes = await readImageSource(paths[i] as string);
+    } catch (e) {
+      failed++;
+      log(`  image ${paths[i]} skipped: ${(e as Error).message.split('\n')[0]}`);
+      out.push(null);
+      continue;
+    }
+    const key = FeatureCache.key(bytes);
+    let v = cache.get(key);
+    if (!v) {
+      try {
+        const img = await decodeImage(bytes, 224, { maxImageBytes: 50e6, maxImagePixels: 1e8 });
+        v = (await enc.image.encode([img]))[0] as Float32Array;
+        cache.set(key, v);
+        encoded++;
+      } catch (e) {
+        failed++;
+        log(`  image ${paths[i]} skipped: ${(e as Error).message.split('\n')[0]}`);
+      }
+      if (encoded % 200 === 0 && encoded > 0) {
+        log(`  image features: ${i + 1}/${paths.length} (${encoded} encoded, ${failed} unreadable)`);
+        cache.save();
+      }
+    }
+    out.push(v ?? null);
+  }
+  cache.save();
+  log(`  image features: ${paths.length} photos, ${encoded} newly encoded, ${failed} unreadable`);
+  return out;
+}
