@@ -5,9 +5,10 @@
  *   npm run bench:api            (200 requests each; BENCH_N to change)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineLine, percentile, writeSection } from '../src/evaluation/index.js';
+import { ASSETS } from '../src/models/index.js';
 import { loadMvsa, sharedDataDir } from '../src/training/index.js';
 
 const N = Number(process.env.BENCH_N ?? 200);
@@ -79,10 +80,17 @@ async function main() {
       f.append('image', new Blob([readFileSync(e.image)], { type: 'image/jpeg' }), 'p.jpg');
       return f;
     });
+    // Peak resident memory of the server process (Linux: VmHWM), after both runs.
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const peakMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+    const modelBytes =
+      ASSETS.filter((a) => a.name === 'all-MiniLM-L6-v2' || a.name === 'mobilenet_v2-nsfwjs')
+        .flatMap((a) => a.files)
+        .reduce((acc, f) => acc + f.bytes, 0) + statSync(join(ROOT, 'artifacts', 'reviewlens-fusion.json')).size;
     const rows = [text, photo]
       .map((r) => `| ${r.name} | ${N} | ${r.p50} | ${r.p95} | ${r.s50} | ${r.s95} | ${r.rps} |`)
       .join('\n');
-    const md = `## API latency: POST /api/analyze (issue 2)
+    const md = `## API latency and memory: POST /api/analyze (issues 2 and 3)
 
 Command: \`npm run bench:api\` (BENCH_N=${N}). A real server process (\`reviewlens start\`), embedded stores,
 one inference thread, result cache off; one client sending requests one after another over loopback;
@@ -93,6 +101,9 @@ Machine: ${machineLine()}.
 | request | n | client p50 ms | client p95 ms | server p50 ms | server p95 ms | req/s (1 client) |
 |---|---|---|---|---|---|---|
 ${rows}
+
+Peak memory of the server process (VmHWM) after both runs: ${peakMb.toFixed(0)} MB. Model files the server
+loads (MiniLM q4 ONNX + MobileNetV2 + the model artifact): ${(modelBytes / 1e6).toFixed(1)} MB.
 `;
     writeSection('api-latency', md);
     process.stdout.write(`${md}\n`);

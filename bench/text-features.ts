@@ -156,7 +156,7 @@ const f = (x: number) => x.toFixed(3);
 const md = `## Text features, each on its own (issue 3)
 
 Command: \`npm run bench:text-features\`. Trained on the general text corpus (${corpus.length} texts: TweetEval, Twitter-2015/2017,
-SemEval-2014 laptops+restaurants as sentences, SST-2 sentences of 6+ words, UCI IMDB) plus MVSA-Single's train
+SemEval-2014 laptops+restaurants as sentences, SST-2 sentences and phrases, UCI IMDB) plus MVSA-Single's train
 split (${train.length}); early stopping on MVSA val. Scored on MVSA-Single's test split (${test.length}, text only, 3 classes)
 and on UCI Amazon / Yelp (1,000 sentences each, binary: positive vs negative probability), which no model trains on.
 Class weights: square root of balanced. Machine: ${machineLine()}.

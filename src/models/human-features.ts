@@ -136,6 +136,11 @@ export interface HumanEncoderOptions {
   /** Faces and objects kept per photo (default 10 and 20). */
   maxFaces?: number;
   maxObjects?: number;
+  /**
+   * Run the CenterNet object detector (default true). Off, the object components are all zero, the
+   * vector keeps its length, and a photo costs a fraction of the time (CenterNet is most of it).
+   */
+  objects?: boolean;
   /** Minimum face-detector and object-detector confidence (default 0.5 and 0.3). */
   minFaceScore?: number;
   minObjectScore?: number;
@@ -161,9 +166,8 @@ let routerRegistered = false;
 
 /**
  * A TF.js load router for `reviewlens-asset://<token>/<file>.json`: reads a graph model's JSON and
- * its weight shards from a verified asset directory. Human then loads from disk without tfjs-node
- * and without fetch; any other URL is left to TF.js (which has no file or network handler here
- * that Human would reach, since the model URLs are always of this scheme).
+ * its weight shards from a registered (verified) asset directory, so Human loads from disk without
+ * tfjs-node and never fetches. Human's model URLs are always of this scheme; other URLs are declined.
  */
 function registerAssetRouter(): void {
   if (routerRegistered) return;
@@ -246,7 +250,7 @@ function humanConfig(o: Required<Omit<HumanEncoderOptions, 'assetDir' | 'id' | '
     hand: { enabled: false },
     segmentation: { enabled: false },
     object: {
-      enabled: true,
+      enabled: o.objects,
       modelPath: 'centernet.json',
       minConfidence: o.minObjectScore,
       maxDetected: o.maxObjects,
@@ -317,9 +321,9 @@ export function humanFeatureVector(faces: readonly FaceResult[], objects: readon
  * HUMAN_FEATURE_NAMES vector: how many faces and how much of the photo they fill, what they express,
  * and which of the 80 COCO objects appear.
  *
- * `encode` takes the analyzer's decoded square images (any size; 224 works, though faces are then
- * small); `encodeBytes` decodes the original bytes at up to `maxSide` pixels, keeping the aspect
- * ratio, which finds more and better faces.
+ * `encode` takes the analyzer's decoded square images (any size; at 224 px faces are small and
+ * squashed); `encodeBytes` decodes the original bytes at up to `maxSide` pixels with the aspect ratio
+ * kept, as the benchmark (bench/image-features.ts) does.
  */
 export class HumanImageEncoder implements Encoder<DecodedImage> {
   readonly dim = HUMAN_FEATURE_NAMES.length;
@@ -346,6 +350,7 @@ export class HumanImageEncoder implements Encoder<DecodedImage> {
     const o = {
       maxFaces: opts.maxFaces ?? 10,
       maxObjects: opts.maxObjects ?? 20,
+      objects: opts.objects ?? true,
       minFaceScore: opts.minFaceScore ?? 0.5,
       minObjectScore: opts.minObjectScore ?? 0.3,
       maxSide: opts.maxSide ?? 512,
@@ -383,7 +388,8 @@ export class HumanImageEncoder implements Encoder<DecodedImage> {
         human.env.initial = true;
         await human.load();
         const models = human.models.models as Record<string, { executor?: unknown } | null>;
-        const notLoaded = ['blazeface', 'emotion', 'centernet'].filter((m) => !models[m]?.executor);
+        const wanted = o.objects ? ['blazeface', 'emotion', 'centernet'] : ['blazeface', 'emotion'];
+        const notLoaded = wanted.filter((m) => !models[m]?.executor);
         if (notLoaded.length > 0) throw new Error(`Human did not load ${notLoaded.join(', ')}`);
         const enc = new HumanImageEncoder(opts.id, human, o.maxSide);
         // One call, so the first real photo does not pay for kernel set-up.

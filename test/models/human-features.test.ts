@@ -86,6 +86,21 @@ describe('HumanImageEncoder on the real assets', () => {
   });
 });
 
+describe('HumanImageEncoder without the object detector', () => {
+  it('keeps the vector length, finds the faces, and leaves the object components at zero', async () => {
+    const enc = await HumanImageEncoder.fromModelsDir(MODELS_DIR, { threads: 1, objects: false });
+    try {
+      const v = await enc.encodeBytes(photo(9), limits);
+      expect(v.length).toBe(HUMAN_FEATURE_NAMES.length);
+      expect(v[0]).toBeGreaterThanOrEqual(1);
+      expect(sum(emotionMean(v))).toBeCloseTo(1, 4);
+      expect(v.subarray(...HUMAN_FEATURE_GROUPS.objects).every((x) => x === 0)).toBe(true);
+    } finally {
+      await enc.dispose();
+    }
+  });
+});
+
 describe('HumanImageEncoder assets', () => {
   it('a missing model file is a ModelAssetError naming the file', async () => {
     const dir = tempDir();
