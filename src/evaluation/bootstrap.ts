@@ -12,6 +12,23 @@ const pct = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.round((s.length - 1) * q)))] as number;
 };
 
+/** Percentile interval of `stat` over resamples of n examples drawn with replacement (fixed seed). */
+function resampled(n: number, opts: { resamples?: number; seed?: number }, stat: (idx: number[]) => number) {
+  const rand = seededRandom(opts.seed ?? 7);
+  const stats: number[] = [];
+  for (let r = 0; r < (opts.resamples ?? 1000); r++) {
+    stats.push(stat(Array.from({ length: n }, () => Math.floor(rand() * n))));
+  }
+  return { low: pct(stats, 0.025), high: pct(stats, 0.975) };
+}
+
+const macroF1Of = (yTrue: readonly number[], yPred: readonly number[], k: number, idx: number[]) =>
+  classificationMetrics(
+    idx.map((j) => yTrue[j] as number),
+    idx.map((j) => yPred[j] as number),
+    k,
+  ).macro_f1;
+
 /** Bootstrap (percentile) 95% interval of macro-F1, resampling examples with a fixed seed. */
 export function bootstrapMacroF1(
   yTrue: readonly number[],
@@ -19,20 +36,8 @@ export function bootstrapMacroF1(
   k: number,
   opts: { resamples?: number; seed?: number } = {},
 ): Interval {
-  const n = yTrue.length;
-  const rand = seededRandom(opts.seed ?? 7);
-  const stats: number[] = [];
-  for (let r = 0; r < (opts.resamples ?? 1000); r++) {
-    const t: number[] = [];
-    const p: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const j = Math.floor(rand() * n);
-      t.push(yTrue[j] as number);
-      p.push(yPred[j] as number);
-    }
-    stats.push(classificationMetrics(t, p, k).macro_f1);
-  }
-  return { estimate: classificationMetrics(yTrue, yPred, k).macro_f1, low: pct(stats, 0.025), high: pct(stats, 0.975) };
+  const ci = resampled(yTrue.length, { seed: 7, ...opts }, (idx) => macroF1Of(yTrue, yPred, k, idx));
+  return { estimate: classificationMetrics(yTrue, yPred, k).macro_f1, ...ci };
 }
 
 /**
@@ -47,23 +52,13 @@ export function pairedBootstrapDiff(
   k: number,
   opts: { resamples?: number; seed?: number } = {},
 ): Interval {
-  const n = yTrue.length;
-  const rand = seededRandom(opts.seed ?? 11);
-  const stats: number[] = [];
-  for (let r = 0; r < (opts.resamples ?? 1000); r++) {
-    const t: number[] = [];
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const j = Math.floor(rand() * n);
-      t.push(yTrue[j] as number);
-      a.push(predA[j] as number);
-      b.push(predB[j] as number);
-    }
-    stats.push(classificationMetrics(t, a, k).macro_f1 - classificationMetrics(t, b, k).macro_f1);
-  }
+  const ci = resampled(
+    yTrue.length,
+    { seed: 11, ...opts },
+    (idx) => macroF1Of(yTrue, predA, k, idx) - macroF1Of(yTrue, predB, k, idx),
+  );
   const estimate = classificationMetrics(yTrue, predA, k).macro_f1 - classificationMetrics(yTrue, predB, k).macro_f1;
-  return { estimate, low: pct(stats, 0.025), high: pct(stats, 0.975) };
+  return { estimate, ...ci };
 }
 
 /** Expected calibration error with equal-width confidence bins (top-class confidence vs accuracy). */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../core/config.js';
 import { VlmAnalyzer } from '../llm/index.js';
 import { type Encoders, loadEncoders } from '../models/index.js';
-import { type Analysis, AnalysisService, Analyzer } from '../sentiment/index.js';
+import { type Analysis, AnalysisService, Analyzer, type SentimentAnalyzer } from '../sentiment/index.js';
 import { type BlobStore, type Cache, LocalBlobStore, LruCache, MetadataStore } from '../storage/index.js';
 import { ModelRegistry } from '../training/registry.js';
 
@@ -35,46 +35,37 @@ export async function createContext(config: Config, log: (msg: string) => void =
     const registry = new ModelRegistry(meta, blobs);
     const boot = await registry.bootstrap(BUNDLED_ARTIFACT);
     if (boot.promoted) log(`promoted the bundled model ${boot.version} to production: ${boot.reason}`);
+    let analyzer: SentimentAnalyzer;
+    let encoders: Encoders | undefined;
     if (config.analyzer.backend === 'vlm') {
-      const analyzer = VlmAnalyzer.fromConfig(config);
-      const service = new AnalysisService(analyzer, cache);
+      analyzer = VlmAnalyzer.fromConfig(config);
       log(
         `serving the vision-language model ${config.vlm.model} at ${config.vlm.url} (metadata: ${meta.backend}); ` +
           'its confidences are self-reported, not calibrated',
       );
-      return {
-        config,
-        meta,
-        blobs,
-        cache,
-        registry,
-        service,
-        async close() {
-          await meta.close();
-        },
-      };
+    } else {
+      const artifact = await registry.production();
+      encoders = await loadEncoders({
+        modelsDir: config.models.dir,
+        threads: config.models.threads,
+        text: artifact.encoders.text,
+        image: artifact.encoders.image,
+      });
+      analyzer = new Analyzer(artifact, encoders, { ...config.limits }, config.models.useImage);
+      log(`serving model ${artifact.name}@${artifact.version} (metadata: ${meta.backend})`);
     }
-    const artifact = await registry.production();
-    const encoders = await loadEncoders({
-      modelsDir: config.models.dir,
-      threads: config.models.threads,
-      text: artifact.encoders.text,
-      image: artifact.encoders.image,
-    });
-    const analyzer = new Analyzer(artifact, encoders, { ...config.limits }, config.models.useImage);
-    const service = new AnalysisService(analyzer, cache);
-    log(`serving model ${artifact.name}@${artifact.version} (metadata: ${meta.backend})`);
+    const loaded = encoders;
     return {
       config,
       meta,
       blobs,
       cache,
       registry,
-      encoders,
-      service,
+      ...(loaded ? { encoders: loaded } : {}),
+      service: new AnalysisService(analyzer, cache),
       async close() {
-        await encoders.text.dispose();
-        await encoders.image.dispose();
+        await loaded?.text.dispose();
+        await loaded?.image.dispose();
         await meta.close();
       },
     };

@@ -1,5 +1,6 @@
 import { seededRandom, shuffleInPlace } from '../../core/random.js';
 import { ngrams, tokenize } from '../tokenize.js';
+import { softmaxInPlace } from './calibration.js';
 
 /** Serialized n-gram model: vocabulary and a weight row per class for each n-gram. */
 export interface NgramModelJSON {
@@ -27,18 +28,6 @@ export interface TokenContribution {
   token: string;
   /** How much this n-gram moved the predicted class's logit against the mean of the others. */
   weight: number;
-}
-
-function softmax(z: Float64Array): Float64Array {
-  let m = -Infinity;
-  for (const v of z) m = Math.max(m, v);
-  let s = 0;
-  for (let i = 0; i < z.length; i++) {
-    z[i] = Math.exp((z[i] as number) - m);
-    s += z[i] as number;
-  }
-  for (let i = 0; i < z.length; i++) z[i] = (z[i] as number) / s;
-  return z;
 }
 
 /**
@@ -77,7 +66,7 @@ export class NgramLogReg {
   predict(text: string, temperature = this.p.temperature): Float64Array {
     const z = this.logits(text);
     for (let c = 0; c < z.length; c++) z[c] = (z[c] as number) / temperature;
-    return softmax(z);
+    return softmaxInPlace(z);
   }
 
   /** The n-grams that pushed hardest toward `cls` (positive weight) and against it (negative). */
@@ -97,25 +86,6 @@ export class NgramLogReg {
         .reverse()
         .slice(0, top),
     };
-  }
-
-  fitTemperature(texts: string[], y: number[]): number {
-    const logits = texts.map((t) => this.logits(t));
-    let best = 1;
-    let bestLoss = Infinity;
-    for (let t = 0.25; t <= 5.0001; t += 0.05) {
-      let loss = 0;
-      logits.forEach((z, i) => {
-        const p = softmax(Float64Array.from(z, (v) => v / t));
-        loss -= Math.log(Math.max(1e-12, p[y[i] as number] as number));
-      });
-      if (loss < bestLoss) {
-        bestLoss = loss;
-        best = t;
-      }
-    }
-    this.p.temperature = Math.round(best * 100) / 100;
-    return this.p.temperature;
   }
 
   static train(texts: string[], y: number[], classes: number, opts: NgramTrainOptions = {}): NgramLogReg {
@@ -154,7 +124,7 @@ export class NgramLogReg {
           for (const f of xi) s += W[f * k + c] as number;
           z[c] = s;
         }
-        softmax(z);
+        softmaxInPlace(z);
         for (let c = 0; c < k; c++) {
           const g = w * ((z[c] as number) - (c === yi ? 1 : 0));
           GB[c] = (GB[c] as number) + g * g;

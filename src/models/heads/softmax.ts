@@ -1,4 +1,5 @@
 import { seededRandom, shuffleInPlace } from '../../core/random.js';
+import { fitTemperature, softmaxInPlace } from './calibration.js';
 
 /** Serialized form of a trained softmax-regression head (stored inside a model artifact). */
 export interface SoftmaxHeadJSON {
@@ -27,17 +28,6 @@ export interface TrainOptions {
   validation?: { x: Float32Array[]; y: number[] };
   patience?: number;
   onEpoch?: (epoch: number, trainLoss: number, valLoss: number | null) => void;
-}
-
-function softmaxInPlace(z: Float64Array): void {
-  let m = -Infinity;
-  for (const v of z) m = Math.max(m, v);
-  let s = 0;
-  for (let i = 0; i < z.length; i++) {
-    z[i] = Math.exp((z[i] as number) - m);
-    s += z[i] as number;
-  }
-  for (let i = 0; i < z.length; i++) z[i] = (z[i] as number) / s;
 }
 
 /**
@@ -80,24 +70,12 @@ export class SoftmaxHead {
     return z;
   }
 
-  /** Fits the temperature that minimises the log-loss on held-out data (grid search, 0.25..5). */
+  /** Fits the temperature on held-out data (see fitTemperature) and keeps it. */
   fitTemperature(x: Float32Array[], y: number[]): number {
-    const logits = x.map((v) => this.logits(v));
-    let best = 1;
-    let bestLoss = Infinity;
-    for (let t = 0.25; t <= 5.0001; t += 0.05) {
-      let loss = 0;
-      logits.forEach((z, i) => {
-        const s = Float64Array.from(z, (v) => v / t);
-        softmaxInPlace(s);
-        loss -= Math.log(Math.max(1e-12, s[y[i] as number] as number));
-      });
-      if (loss < bestLoss) {
-        bestLoss = loss;
-        best = t;
-      }
-    }
-    this.p.temperature = Math.round(best * 100) / 100;
+    this.p.temperature = fitTemperature(
+      x.map((v) => this.logits(v)),
+      y,
+    );
     return this.p.temperature;
   }
 
