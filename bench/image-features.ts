@@ -36,7 +36,7 @@ import { decodeImage } from '../src/models/image-input.js';
 import { MiniLmTextEncoder } from '../src/models/text-encoder.js';
 import { type Example, loadMvsa } from '../src/training/datasets.js';
 import { FeatureCache } from '../src/training/feature-cache.js';
-import { IMAGE_ENCODER, mvsaSplit, TEXT_ENCODER } from '../src/training/features.js';
+import { IMAGE_ENCODER, imageFeatures, mvsaSplit, TEXT_ENCODER, textFeatures } from '../src/training/features.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CACHE_DIR = join(ROOT, '.cache', 'features');
@@ -69,18 +69,16 @@ const loadMobile = async () => {
   });
   return mobile;
 };
-const mobileTodo = mvsa.filter((e) => !mobileCache.get(keyOf(e)));
-log(`MobileNetV2: ${mvsa.length - mobileTodo.length} cached, ${mobileTodo.length} to encode`);
-for (const e of mobileTodo) {
-  try {
-    const img = await decodeImage(bytesOf.get(e.id) as Buffer, 224, LIMITS);
-    mobileCache.set(keyOf(e), (await (await loadMobile()).encode([img]))[0] as Float32Array);
-  } catch (err) {
-    unreadable.add(e.id);
-    log(`  ${e.image} unreadable: ${(err as Error).message.split('\n')[0]}`);
-  }
-}
-mobileCache.save();
+log(`MobileNetV2: ${mvsa.filter((e) => mobileCache.get(keyOf(e))).length} of ${mvsa.length} cached`);
+const mobileVecs = await imageFeatures(
+  await loadMobile(),
+  mobileCache,
+  mvsa.map((e) => e.image as string),
+  log,
+);
+mvsa.forEach((e, i) => {
+  if (!mobileVecs[i]) unreadable.add(e.id);
+});
 
 // --- Human features (cached under the asset name and the layout version). ---
 const human = await HumanImageEncoder.fromModelsDir(cfg.models.dir, { threads: 1 });
@@ -135,22 +133,18 @@ log(`encode: Human ${ms(humanTime)}; faces+emotion only ${ms(faceTime)}; MobileN
 
 // --- Text features (MiniLM, the baseline's cache) for the fused comparison. ---
 const textCache = new FeatureCache(CACHE_DIR, TEXT_ENCODER, 384);
-const textTodo = [...new Set(mvsa.map((e) => e.text).filter((t) => !textCache.get(FeatureCache.key(t))))];
-if (textTodo.length > 0) {
-  log(`MiniLM: ${textTodo.length} texts to encode`);
+{
   const te = await MiniLmTextEncoder.load({
     assetDir: await resolveAsset(cfg.models.dir, TEXT_ENCODER),
     id: TEXT_ENCODER,
     threads: 1,
   });
-  for (let i = 0; i < textTodo.length; i += 256) {
-    const part = textTodo.slice(i, i + 256);
-    const vs = await te.encode(part);
-    part.forEach((t, j) => {
-      textCache.set(FeatureCache.key(t), vs[j] as Float32Array);
-    });
-  }
-  textCache.save();
+  await textFeatures(
+    te,
+    textCache,
+    mvsa.map((e) => e.text),
+    log,
+  );
   await te.dispose();
 }
 

@@ -19,6 +19,7 @@ import {
   mvsaSplit,
   productPolaritySets,
   TEXT_ENCODER,
+  textFeatures,
 } from '../src/training/index.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -74,20 +75,9 @@ const enc = await MiniLmTextEncoder.load({
 });
 const cache = new FeatureCache(join(ROOT, '.cache', 'features'), TEXT_ENCODER, enc.dim);
 const all = [...fit, ...val, ...test, ...amazon, ...yelp];
-const todo = [...new Set(all.map((e) => e.text).filter((t) => !cache.get(FeatureCache.key(t))))];
-log(`MiniLM: ${todo.length} texts to encode`);
-for (let i = 0; i < todo.length; i += 512) {
-  const part = todo.slice(i, i + 512);
-  const vs = await enc.encode(part);
-  part.forEach((t, j) => {
-    cache.set(FeatureCache.key(t), vs[j] as Float32Array);
-  });
-  if (i % 5120 === 0) {
-    log(`  ${i + part.length}/${todo.length}`);
-    cache.save();
-  }
-}
-cache.save();
+const texts = [...new Set(all.map((e) => e.text))];
+log('MiniLM embeddings');
+await textFeatures(enc, cache, texts, log);
 const emb = (es: Example[]) => es.map((e) => cache.get(FeatureCache.key(e.text)) as Float32Array);
 const sqrtBalanced = (ys: number[]) => {
   const c = [0, 0, 0];
@@ -118,23 +108,14 @@ const use = await initModel(modelSource);
 const useCache = new FeatureCache(join(ROOT, '.cache', 'features'), 'use-lite-energetic-0.2.0', 512);
 // USE-Lite throws on an empty string; a lone space stands in for it.
 const useText = (t: string) => (t.trim() === '' ? ' ' : t);
-const useTodo = [...new Set(all.map((e) => useText(e.text)))]
-  .filter((t) => !useCache.get(FeatureCache.key(t)))
-  .sort((a, b) => a.length - b.length);
-log(`USE-Lite: ${useTodo.length} texts to encode`);
-for (let i = 0; i < useTodo.length; i += 64) {
-  const part = useTodo.slice(i, i + 64);
-  const vs = await use.embed(part);
-  part.forEach((t, j) => {
-    useCache.set(FeatureCache.key(t), Float32Array.from(vs[j] as number[]));
-  });
-  if (i % 6400 === 0) {
-    log(`  ${i + part.length}/${useTodo.length}`);
-    useCache.save();
-  }
-}
-useCache.save();
-const useEmb = (es: Example[]) => es.map((e) => useCache.get(FeatureCache.key(useText(e.text))) as Float32Array);
+log('USE-Lite embeddings');
+await textFeatures(
+  { encode: async (ts) => (await use.embed(ts.map(useText))).map((v) => Float32Array.from(v)) },
+  useCache,
+  texts,
+  log,
+);
+const useEmb = (es: Example[]) => es.map((e) => useCache.get(FeatureCache.key(e.text)) as Float32Array);
 const useS = embeddingScorer('USE-Lite', useEmb);
 
 log('n-gram model');

@@ -2,8 +2,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Encoder } from '../models/encoder.js';
+import type { DecodedImage } from '../models/image-input.js';
 import { decodeImage } from '../models/image-input.js';
-import type { Encoders } from '../models/index.js';
 import type { Example } from './datasets.js';
 import { FeatureCache } from './feature-cache.js';
 import { readImageSource } from './image-source.js';
@@ -25,8 +26,12 @@ export function mvsaSplit(examples: Example[], file = MVSA_SPLIT_PATH): Split {
   return split;
 }
 
+/**
+ * Vectors of `texts` from any text encoder, through the disk cache: only texts the cache lacks are
+ * encoded (in steps of 512, saving as it goes). Returns one vector per text, in order.
+ */
 export async function textFeatures(
-  enc: Encoders,
+  enc: Pick<Encoder<string>, 'encode'>,
   cache: FeatureCache,
   texts: string[],
   log: (m: string) => void,
@@ -43,7 +48,7 @@ export async function textFeatures(
   const step = 512;
   for (let s = 0; s < todo.length; s += step) {
     const part = todo.slice(s, s + step);
-    const vecs = await enc.text.encode(part);
+    const vecs = await enc.encode(part);
     part.forEach((t, j) => {
       cache.set(FeatureCache.key(t), vecs[j] as Float32Array);
     });
@@ -54,8 +59,12 @@ export async function textFeatures(
   return keys.map((k) => cache.get(k) as Float32Array);
 }
 
+/**
+ * Vectors of the photos at `paths` (files or http(s) URLs) from an image encoder, through the disk
+ * cache keyed by the photo's bytes. A photo that cannot be read or decoded is logged and gives null.
+ */
 export async function imageFeatures(
-  enc: Encoders,
+  enc: Pick<Encoder<DecodedImage>, 'encode'> & { inputSize: number },
   cache: FeatureCache,
   paths: string[],
   log: (m: string) => void,
@@ -77,8 +86,8 @@ export async function imageFeatures(
     let v = cache.get(key);
     if (!v) {
       try {
-        const img = await decodeImage(bytes, 224, { maxImageBytes: 50e6, maxImagePixels: 1e8 });
-        v = (await enc.image.encode([img]))[0] as Float32Array;
+        const img = await decodeImage(bytes, enc.inputSize, { maxImageBytes: 50e6, maxImagePixels: 1e8 });
+        v = (await enc.encode([img]))[0] as Float32Array;
         cache.set(key, v);
         encoded++;
       } catch (e) {

@@ -152,14 +152,14 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     const icache = new FeatureCache(opts.cacheDir, IMAGE_ENCODER, enc.image.dim);
     const texts = [...new Set([...corpus, ...inDomain, ...amazon, ...yelp].map((e) => e.text))];
     log(`text embeddings for ${texts.length} texts`);
-    const tv = await textFeatures(enc, tcache, texts, log);
+    const tv = await textFeatures(enc.text, tcache, texts, log);
     texts.forEach((t, i) => {
       embOf.set(t, tv[i] as Float32Array);
     });
     const withPhoto = inDomain.filter((e) => e.image);
     log(`photo features for ${withPhoto.length} photos`);
     const iv = await imageFeatures(
-      enc,
+      enc.image,
       icache,
       withPhoto.map((e) => e.image as string),
       log,
