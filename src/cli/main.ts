@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { maskConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { registerExportCommands } from './commands/export.js';
+import { registerSearchCommands } from './commands/search.js';
 import { registerTrainCommands } from './commands/train.js';
 import { cliConfig, parseRef, withRegistry } from './shared.js';
 
@@ -191,6 +192,7 @@ models
 
 registerTrainCommands(program);
 registerExportCommands(program);
+registerSearchCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isAppError(e)) err(`reviewlens: ${e.message}`);

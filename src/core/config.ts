@@ -78,6 +78,81 @@ export const configSchema = z
         backend: z.enum(['local', 'vlm']).default('local'),
       })
       .prefault({}),
+    retrieval: z
+      .object({
+        /** `lancedb`: the embedded index; `external`: Qdrant (vectors) + OpenSearch/Elasticsearch (BM25, records). */
+        backend: z.enum(['lancedb', 'external']).default('lancedb'),
+        /** LanceDB location: a directory (default `<dataDir>/index`) or an object-store URI such as `s3://bucket/path`. */
+        uri: z.string().default(''),
+        /** Options for an object-store `uri`, e.g. `{ aws_endpoint, aws_region, aws_access_key_id, allow_http }`. */
+        storageOptions: z.record(z.string(), z.string()).default({}),
+        table: z.string().min(1).default('reviews'),
+        /** Build the HNSW vector index once a vector column has this many rows (exact search below). */
+        annMinRows: z.coerce.number().int().min(1).default(20_000),
+        /** Exact re-ranking of ANN candidates: this many times k. */
+        refineFactor: z.coerce.number().int().min(1).default(10),
+        /** HNSW search breadth. */
+        ef: z.coerce.number().int().min(1).default(100),
+        /** Reciprocal Rank Fusion constant. */
+        rrfK: z.coerce.number().min(0).default(60),
+        /** RRF weight of each list; 0 leaves a list out (BM25 0.5 : dense 1 was chosen on MS MARCO; see docs/benchmarks.md). */
+        weights: z
+          .object({
+            bm25: z.coerce.number().min(0).default(0.5),
+            dense: z.coerce.number().min(0).default(1),
+            image: z.coerce.number().min(0).default(1),
+          })
+          .prefault({}),
+        /** Candidates fetched from each list before fusion. */
+        candidates: z.coerce.number().int().min(1).max(1000).default(100),
+        /** Largest `k` a search may ask for. */
+        maxK: z.coerce.number().int().min(1).max(1000).default(100),
+        rerank: z
+          .object({
+            /** `none`, `embedding` (USE-Lite cosine), `cross-encoder` (needs `crossEncoderDir`), `llm` (needs `llm.url`). */
+            kind: z.enum(['none', 'embedding', 'cross-encoder', 'llm']).default('none'),
+            /** Rerank every search unless the request says otherwise. */
+            byDefault: envBoolean.default(false),
+            /** How many fused candidates are re-scored. */
+            depth: z.coerce.number().int().min(2).max(200).default(30),
+            /** A cross-encoder in the Hugging Face layout (config.json, tokenizer.json, onnx/model.onnx). */
+            crossEncoderDir: z.string().default(''),
+          })
+          .prefault({}),
+        /** How many similar reviews `/api/analyze` returns (0: none). */
+        similarK: z.coerce.number().int().min(0).max(50).default(5),
+        qdrant: z
+          .object({
+            url: z.string().default(''),
+            apiKey: z.string().default(''),
+            collection: z.string().min(1).default('reviews'),
+          })
+          .prefault({}),
+        opensearch: z
+          .object({
+            url: z.string().default(''),
+            index: z.string().min(1).default('reviews'),
+            username: z.string().default(''),
+            password: z.string().default(''),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    llm: z
+      .object({
+        /** Base URL of an OpenAI-compatible API for text tasks (LLM reranking, labeling), e.g. `http://127.0.0.1:8080/v1`. */
+        url: z
+          .string()
+          .refine((v) => v === '' || isHttpUrl(v), {
+            message: 'must be an http:// or https:// URL without user:password',
+          })
+          .default(''),
+        model: z.string().min(1).default('default'),
+        apiKey: z.string().default(''),
+        timeoutMs: z.coerce.number().int().positive().default(60_000),
+        maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+      })
+      .prefault({}),
     vlm: z
       .object({
         /**
@@ -103,6 +178,34 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.retrieval.backend === 'external') {
+      for (const [key, v] of [
+        ['qdrant', cfg.retrieval.qdrant.url],
+        ['opensearch', cfg.retrieval.opensearch.url],
+      ] as const) {
+        if (v === '') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['retrieval', key, 'url'],
+            message: "is required when retrieval.backend is 'external'",
+          });
+        }
+      }
+    }
+    if (cfg.retrieval.rerank.kind === 'cross-encoder' && cfg.retrieval.rerank.crossEncoderDir === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retrieval', 'rerank', 'crossEncoderDir'],
+        message: "is required when retrieval.rerank.kind is 'cross-encoder'",
+      });
+    }
+    if (cfg.retrieval.rerank.kind === 'llm' && cfg.llm.url === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['llm', 'url'],
+        message: "is required when retrieval.rerank.kind is 'llm'",
+      });
+    }
     if (cfg.analyzer.backend === 'vlm' && cfg.vlm.url === '') {
       ctx.addIssue({
         code: 'custom',
@@ -145,6 +248,29 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_LOG_LEVEL: 'log.level',
   REVIEWLENS_GATE_MIN_MACRO_F1: 'training.minMacroF1',
   REVIEWLENS_ANALYZER_BACKEND: 'analyzer.backend',
+  REVIEWLENS_INDEX_BACKEND: 'retrieval.backend',
+  REVIEWLENS_INDEX_URI: 'retrieval.uri',
+  REVIEWLENS_INDEX_ANN_MIN_ROWS: 'retrieval.annMinRows',
+  REVIEWLENS_RRF_K: 'retrieval.rrfK',
+  REVIEWLENS_RRF_WEIGHT_BM25: 'retrieval.weights.bm25',
+  REVIEWLENS_RRF_WEIGHT_DENSE: 'retrieval.weights.dense',
+  REVIEWLENS_RRF_WEIGHT_IMAGE: 'retrieval.weights.image',
+  REVIEWLENS_RERANK: 'retrieval.rerank.kind',
+  REVIEWLENS_RERANK_BY_DEFAULT: 'retrieval.rerank.byDefault',
+  REVIEWLENS_RERANK_DEPTH: 'retrieval.rerank.depth',
+  REVIEWLENS_CROSS_ENCODER_DIR: 'retrieval.rerank.crossEncoderDir',
+  REVIEWLENS_SIMILAR_K: 'retrieval.similarK',
+  QDRANT_URL: 'retrieval.qdrant.url',
+  QDRANT_API_KEY: 'retrieval.qdrant.apiKey',
+  REVIEWLENS_QDRANT_COLLECTION: 'retrieval.qdrant.collection',
+  OPENSEARCH_URL: 'retrieval.opensearch.url',
+  REVIEWLENS_OPENSEARCH_INDEX: 'retrieval.opensearch.index',
+  OPENSEARCH_USERNAME: 'retrieval.opensearch.username',
+  OPENSEARCH_PASSWORD: 'retrieval.opensearch.password',
+  REVIEWLENS_LLM_URL: 'llm.url',
+  REVIEWLENS_LLM_MODEL: 'llm.model',
+  REVIEWLENS_LLM_API_KEY: 'llm.apiKey',
+  REVIEWLENS_LLM_TIMEOUT_MS: 'llm.timeoutMs',
   REVIEWLENS_VLM_URL: 'vlm.url',
   REVIEWLENS_VLM_MODEL: 'vlm.model',
   REVIEWLENS_VLM_API_KEY: 'vlm.apiKey',
@@ -153,9 +279,20 @@ export const ENV_VARS: Record<string, string> = {
 };
 
 /** Config paths whose values are secrets (masked when printed). */
-const SECRET_PATHS = new Set(['database.url', 'vlm.apiKey']);
+const SECRET_PATHS = new Set([
+  'database.url',
+  'vlm.apiKey',
+  'llm.apiKey',
+  'retrieval.qdrant.apiKey',
+  'retrieval.opensearch.password',
+]);
 /** Secret paths that are masked whole (not URLs with a password part). */
-const FULLY_MASKED_PATHS = new Set(['vlm.apiKey']);
+const FULLY_MASKED_PATHS = new Set([
+  'vlm.apiKey',
+  'llm.apiKey',
+  'retrieval.qdrant.apiKey',
+  'retrieval.opensearch.password',
+]);
 
 const DEFAULT_FILES = ['reviewlens.config.json', 'reviewlens.config.yaml', 'reviewlens.config.yml'];
 

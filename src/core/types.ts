@@ -34,8 +34,12 @@ export interface WordWeight {
 export interface SimilarReview {
   id: string;
   text: string;
+  /** The fused (RRF) score of the similar-review search. */
   score: number;
+  /** The review's stored label, when it has one. */
   sentiment?: Sentiment;
+  product?: string;
+  rating?: number;
   thumbnail_url?: string;
 }
 
@@ -61,6 +65,8 @@ export interface AnalysisResult {
   /** Probability that the text is sarcastic, and whether it passes the model's threshold. */
   sarcasm?: { probability: number; flag: boolean };
   similar_reviews: SimilarReview[];
+  /** What went wrong around the analysis without stopping it (e.g. the search index was unreachable). */
+  warnings?: string[];
   processing_time_ms: number;
   cached: boolean;
 }

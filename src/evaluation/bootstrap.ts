@@ -61,6 +61,22 @@ export function pairedBootstrapDiff(
   return { estimate, ...ci };
 }
 
+/**
+ * Paired bootstrap of the mean difference `a - b` of per-item scores (e.g. nDCG@10 per query of two
+ * rankers on the same queries). Significant when the interval excludes 0.
+ */
+export function pairedMeanDiff(
+  a: readonly number[],
+  b: readonly number[],
+  opts: { resamples?: number; seed?: number } = {},
+): Interval {
+  if (a.length !== b.length || a.length === 0) throw new Error('pairedMeanDiff needs two equal, non-empty lists');
+  const d = a.map((x, i) => x - (b[i] as number));
+  const mean = (idx: number[]) => idx.reduce((s, j) => s + (d[j] as number), 0) / idx.length;
+  const ci = resampled(d.length, { seed: 13, ...opts }, mean);
+  return { estimate: mean(d.map((_, i) => i)), ...ci };
+}
+
 /** Expected calibration error with equal-width confidence bins (top-class confidence vs accuracy). */
 export function expectedCalibrationError(
   probs: readonly ArrayLike<number>[],

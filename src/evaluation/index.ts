@@ -1,3 +1,9 @@
 export { BENCH_DOC, machineLine, writeSection } from './bench-report.js';
-export { bootstrapMacroF1, expectedCalibrationError, type Interval, pairedBootstrapDiff } from './bootstrap.js';
+export {
+  bootstrapMacroF1,
+  expectedCalibrationError,
+  type Interval,
+  pairedBootstrapDiff,
+  pairedMeanDiff,
+} from './bootstrap.js';
 export { type ClassMetrics, classificationMetrics, logLoss, percentile } from './metrics.js';

@@ -18,7 +18,16 @@ export interface AnalyzerLimits extends ImageLimits {
   maxTextChars: number;
 }
 
-export type Analysis = Omit<AnalysisResult, 'similar_reviews' | 'processing_time_ms' | 'cached'>;
+/** The encoders' vectors of the analyzed text and photo, kept so a similar-review search need not encode again. */
+export interface AnalysisVectors {
+  text: Float32Array;
+  image?: Float32Array;
+}
+
+export type Analysis = Omit<AnalysisResult, 'similar_reviews' | 'processing_time_ms' | 'cached'> & {
+  /** Internal: never part of an answer (the service strips it). */
+  vectors?: AnalysisVectors;
+};
 
 /** What every analyzer backend offers: the local trained model, or a vision-language model behind an API. */
 export interface SentimentAnalyzer {
@@ -95,6 +104,7 @@ export class Analyzer implements SentimentAnalyzer {
       model: this.model,
       evidence: { text: textEv, ...(imageEv ? { image: imageEv } : {}), fused: fusedEv, text_chunks: enc.chunks },
       mismatch: false,
+      vectors: { text: enc.vector, ...(img ? { image: img } : {}) },
     };
     const { mismatch, sarcasm } = this.artifact.thresholds;
     out.evidence.top_words = this.fusion.topWords(text, SENTIMENTS.indexOf(fusedEv.sentiment));

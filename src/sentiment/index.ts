@@ -1,2 +1,9 @@
-export { type Analysis, Analyzer, type AnalyzerLimits, checkText, type SentimentAnalyzer } from './analyzer.js';
-export { AnalysisService } from './service.js';
+export {
+  type Analysis,
+  type AnalysisVectors,
+  Analyzer,
+  type AnalyzerLimits,
+  checkText,
+  type SentimentAnalyzer,
+} from './analyzer.js';
+export { AnalysisService, type SimilarFinder } from './service.js';

@@ -1,8 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { sha256 } from '../core/ids.js';
-import type { AnalysisResult, AnalyzeInput } from '../core/types.js';
+import type { AnalysisResult, AnalyzeInput, SimilarReview } from '../core/types.js';
 import type { Cache } from '../storage/cache.js';
-import type { Analysis, SentimentAnalyzer } from './analyzer.js';
+import type { Analysis, AnalysisVectors, SentimentAnalyzer } from './analyzer.js';
+
+/** Finds reviews like the analyzed one (the search index); given the analyzer's vectors when it has them. */
+export type SimilarFinder = (input: AnalyzeInput, vectors: AnalysisVectors | undefined) => Promise<SimilarReview[]>;
 
 /**
  * Serves analyses: caches results by (sha256 of text, sha256 of photo, model version), so a cached
@@ -12,6 +15,7 @@ export class AnalysisService {
   constructor(
     private analyzer: SentimentAnalyzer,
     private readonly cache: Cache<Analysis>,
+    private readonly similar?: SimilarFinder,
   ) {}
 
   get model() {
@@ -28,10 +32,27 @@ export class AnalysisService {
     const analyzer = this.analyzer;
     const key = `analysis:${analyzer.model.name}@${analyzer.model.version}:${sha256(typeof input.text === 'string' ? input.text : '')}:${input.image ? sha256(input.image) : '-'}`;
     const hit = await this.cache.get(key);
-    if (hit) return { ...hit, similar_reviews: [], processing_time_ms: round(performance.now() - t0), cached: true };
-    const result = await analyzer.analyze(input);
-    await this.cache.set(key, result);
-    return { ...result, similar_reviews: [], processing_time_ms: round(performance.now() - t0), cached: false };
+    const result = hit ?? (await analyzer.analyze(input));
+    if (!hit) await this.cache.set(key, result);
+    // Similar reviews are looked up on every call, cached or not: the index changes more often than the model.
+    // A failing index costs the answer its similar reviews, not the analysis: the reason is in `warnings`.
+    let similar: SimilarReview[] = [];
+    const warnings: string[] = [];
+    if (this.similar) {
+      try {
+        similar = await this.similar(input, result.vectors);
+      } catch (e) {
+        warnings.push(`similar reviews unavailable: ${(e as Error).message}`);
+      }
+    }
+    const { vectors: _internal, ...answer } = result;
+    return {
+      ...answer,
+      similar_reviews: similar,
+      ...(warnings.length > 0 ? { warnings } : {}),
+      processing_time_ms: round(performance.now() - t0),
+      cached: !!hit,
+    };
   }
 }
 

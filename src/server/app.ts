@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { isAppError, PayloadTooLargeError, ValidationError } from '../core/errors.js';
 import type { AnalyzeInput } from '../core/types.js';
 import type { AppContext } from './context.js';
+import { registerRetrievalRoutes } from './retrieval-routes.js';
 import { analysisSchema, analyzeJsonBody, analyzeMultipartBody, errorSchema, healthSchema } from './schemas.js';
 
 const VERSION = '0.1.0';
@@ -204,6 +205,9 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
         cache_connected: ctx.cache.connected(),
         cache_backend: ctx.cache.backend,
         store: { metadata, blobs },
+        search_index: ctx.retrieval
+          ? { backend: ctx.retrieval.backend.name, ok: true }
+          : { backend: ctx.config.retrieval.backend, ok: false, error: ctx.retrievalError ?? 'not configured' },
         model,
         model_version: model.version,
         uptime_s: Math.round((Date.now() - started) / 1000),
@@ -211,12 +215,21 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     },
   );
 
+  registerRetrievalRoutes(app, ctx, decodeBase64Image);
+
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 
   app.get('/', { schema: { hide: true } }, async () => ({
     name: 'reviewlens',
     version: VERSION,
-    routes: { analyze: 'POST /api/analyze', health: 'GET /api/health', docs: 'GET /api/docs' },
+    routes: {
+      analyze: 'POST /api/analyze',
+      search: 'POST /api/search',
+      reviews: 'POST /api/reviews',
+      index_stats: 'GET /api/index/stats',
+      health: 'GET /api/health',
+      docs: 'GET /api/docs',
+    },
   }));
 
   return app;

@@ -83,7 +83,8 @@ export const analysisSchema = {
     },
     similar_reviews: {
       type: 'array',
-      description: 'Similar reviews from the search index (empty until reviews are indexed).',
+      description:
+        'Similar reviews from the search index (hybrid: text BM25 + text vectors + photo vectors; empty until reviews are indexed).',
       items: {
         type: 'object',
         properties: {
@@ -91,10 +92,17 @@ export const analysisSchema = {
           text: { type: 'string' },
           score: { type: 'number' },
           sentiment: sentimentEnum,
-          thumbnail_url: { type: 'string' },
+          product: { type: 'string' },
+          rating: { type: 'number' },
+          thumbnail_url: { type: 'string', description: 'A 256-pixel JPEG of the review photo, on this server.' },
         },
         required: ['id', 'text', 'score'],
       },
+    },
+    warnings: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'What failed around the analysis without stopping it, e.g. the similar-review search.',
     },
     processing_time_ms: { type: 'number' },
     cached: { type: 'boolean' },
@@ -170,7 +178,179 @@ export const healthSchema = {
       required: ['name', 'version'],
     },
     model_version: { type: 'string' },
+    search_index: {
+      type: 'object',
+      description: 'The search index: absent (ok false, with the reason) when it could not be opened.',
+      properties: { backend: { type: 'string' }, ok: { type: 'boolean' }, error: { type: 'string' } },
+      required: ['backend', 'ok'],
+    },
     uptime_s: { type: 'number' },
   },
   required: ['status', 'models_loaded', 'device', 'cache_connected', 'store', 'model', 'model_version'],
+} as const;
+
+const nullableString = { type: ['string', 'null'] } as const;
+
+export const reviewRecordSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'Content hash (sha256) of text, product and photo.' },
+    text: { type: 'string' },
+    title: nullableString,
+    product: nullableString,
+    rating: { type: ['number', 'null'] },
+    date: nullableString,
+    source: nullableString,
+    label: { type: ['string', 'null'], enum: ['positive', 'negative', 'neutral', null] },
+    imageId: nullableString,
+    thumbnail_url: { type: 'string' },
+  },
+  required: ['id', 'text'],
+} as const;
+
+const stageScores = {
+  type: 'object',
+  description: 'Ranks are 1-based; a stage is absent when the hit was not in its list.',
+  properties: {
+    bm25_rank: { type: 'integer' },
+    bm25_score: { type: 'number' },
+    dense_rank: { type: 'integer' },
+    dense_score: { type: 'number', description: 'Cosine similarity of the text vectors.' },
+    image_rank: { type: 'integer' },
+    image_score: { type: 'number', description: 'Cosine similarity of the photo vectors.' },
+    fused_score: { type: 'number', description: 'Weighted Reciprocal Rank Fusion score.' },
+    rerank_score: { type: 'number' },
+  },
+  required: ['fused_score'],
+} as const;
+
+export const searchResultSchema = {
+  type: 'object',
+  properties: {
+    hits: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { id: { type: 'string' }, review: reviewRecordSchema, scores: stageScores },
+        required: ['id', 'review', 'scores'],
+      },
+    },
+    k: { type: 'integer' },
+    offset: { type: 'integer' },
+    mode: { type: 'string', enum: ['hybrid', 'bm25', 'dense'] },
+    candidates: { type: 'integer', description: 'Distinct candidates after fusion (how far paging can go).' },
+    stages: { type: 'array', items: { type: 'string' } },
+    reranker: { type: 'string' },
+    rerank_error: { type: 'string', description: 'Set when reranking failed; the fused order is returned.' },
+    timings_ms: {
+      type: 'object',
+      properties: {
+        encode: { type: 'number' },
+        retrieve: { type: 'number' },
+        rerank: { type: 'number' },
+        total: { type: 'number' },
+      },
+    },
+  },
+  required: ['hits', 'k', 'offset', 'mode', 'candidates', 'stages', 'timings_ms'],
+} as const;
+
+export const searchJsonBody = {
+  type: 'object',
+  properties: {
+    text: { type: 'string', description: 'A text query.' },
+    image_base64: { type: 'string', description: 'A photo to search by (base64 or a data URL).' },
+    k: { type: 'integer', minimum: 1, default: 10 },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+    mode: { type: 'string', enum: ['hybrid', 'bm25', 'dense'], default: 'hybrid' },
+    rerank: { type: 'boolean', description: 'Rerank the top of the fused list (default from the config).' },
+    filters: {
+      type: 'object',
+      properties: {
+        product: { type: 'string' },
+        sentiment: sentimentEnum,
+        rating_min: { type: 'number' },
+        rating_max: { type: 'number' },
+        date_from: { type: 'string', description: 'ISO 8601, inclusive.' },
+        date_to: { type: 'string', description: 'ISO 8601, inclusive (a bare date includes the whole day).' },
+        source: { type: 'string' },
+        has_image: { type: 'boolean' },
+      },
+    },
+  },
+} as const;
+
+export const reviewBody = {
+  type: 'object',
+  properties: {
+    text: { type: 'string', minLength: 1 },
+    title: { type: 'string' },
+    product: { type: 'string' },
+    rating: { type: 'number' },
+    date: { type: 'string', description: 'ISO 8601.' },
+    source: { type: 'string' },
+    label: sentimentEnum,
+    image_base64: { type: 'string' },
+  },
+  required: ['text'],
+} as const;
+
+export const reviewUpdateBody = {
+  type: 'object',
+  properties: {
+    rating: { type: ['number', 'null'] },
+    date: nullableString,
+    source: nullableString,
+    label: { type: ['string', 'null'], enum: ['positive', 'negative', 'neutral', null] },
+  },
+  minProperties: 1,
+} as const;
+
+export const indexStatsSchema = {
+  type: 'object',
+  properties: {
+    backend: { type: 'string' },
+    reviews: { type: 'integer' },
+    withPhoto: { type: 'integer' },
+    bytes: { type: 'integer' },
+    diskBytes: { type: 'integer' },
+    fragments: { type: 'integer' },
+    uri: { type: 'string' },
+    table: { type: 'string' },
+    vectors: { type: 'integer' },
+    indices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          type: { type: 'string' },
+          columns: { type: 'array', items: { type: 'string' } },
+          indexedRows: { type: 'integer' },
+          unindexedRows: { type: 'integer' },
+        },
+      },
+    },
+  },
+  required: ['backend', 'reviews'],
+} as const;
+
+/** The multipart form of a search (documentation only: multipart parts are read by the route). */
+export const searchMultipartBody = {
+  properties: {
+    text: { type: 'string' },
+    image: { type: 'string', format: 'binary', description: 'A photo to search by.' },
+    k: { type: 'integer' },
+    offset: { type: 'integer' },
+    mode: { type: 'string', enum: ['hybrid', 'bm25', 'dense'] },
+    rerank: { type: 'boolean' },
+    product: { type: 'string' },
+    sentiment: sentimentEnum,
+    rating_min: { type: 'number' },
+    rating_max: { type: 'number' },
+    date_from: { type: 'string' },
+    date_to: { type: 'string' },
+    source: { type: 'string' },
+    has_image: { type: 'boolean' },
+  },
 } as const;

@@ -22,4 +22,13 @@ export { type MultimodalOptions, trainMultimodal } from './multimodal.js';
 export { ModelRegistry, PRODUCTION, STAGING } from './registry.js';
 export { runTraining, type TrainingRunResult } from './run.js';
 export { type Split, stratifiedSplit } from './split.js';
-export { loadUserData, mapLabel, type UserDataReport } from './user-data.js';
+export {
+  IMAGE_COLS,
+  imageRef,
+  loadUserData,
+  mapLabel,
+  pickCol,
+  readRows,
+  TEXT_COLS,
+  type UserDataReport,
+} from './user-data.js';

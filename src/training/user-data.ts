@@ -24,15 +24,24 @@ export function mapLabel(raw: unknown): Sentiment | undefined {
   return undefined;
 }
 
-const TEXT_COLS = ['text', 'review', 'review_text', 'body', 'content'];
-const IMAGE_COLS = ['image', 'image_path', 'image_url', 'photo', 'photo_url', 'img'];
+/** Column names read as the review text, the photo and the label, first match wins. */
+export const TEXT_COLS = ['text', 'review', 'review_text', 'body', 'content'];
+export const IMAGE_COLS = ['image', 'image_path', 'image_url', 'photo', 'photo_url', 'img'];
 const LABEL_COLS = ['label', 'sentiment', 'rating', 'stars', 'score'];
 
-function pickCol(row: Record<string, unknown>, names: string[]): unknown {
+/** The value of the first of `names` present in the row (column names compared trimmed, any case). */
+export function pickCol(row: Record<string, unknown>, names: string[]): unknown {
   for (const n of names) {
     for (const k of Object.keys(row)) if (k.trim().toLowerCase() === n) return row[k];
   }
   return undefined;
+}
+
+/** A row's photo column as a path (relative ones resolved against `base`) or an http(s) URL. */
+export function imageRef(img: unknown, base: string): string | undefined {
+  if (typeof img !== 'string' || img.trim() === '') return undefined;
+  const v = img.trim();
+  return /^https?:\/\//i.test(v) ? v : isAbsolute(v) ? v : join(base, v);
 }
 
 export interface UserDataReport {
@@ -43,12 +52,8 @@ export interface UserDataReport {
   withImage: number;
 }
 
-/**
- * Reads a user's labelled reviews from JSONL or CSV (by extension). Columns: text, image (a path,
- * relative to `imagesDir` or the file's folder, or an http(s) URL), label (see mapLabel). Rows without
- * text or with an unknown label are skipped and reported, never guessed.
- */
-export function loadUserData(file: string, imagesDir?: string): { examples: Example[]; report: UserDataReport } {
+/** The rows of a JSONL (`.jsonl`, `.ndjson`) or CSV/TSV file, as objects keyed by column name. */
+export function readRows(file: string): Array<Record<string, unknown>> {
   let raw: string;
   try {
     raw = readFileSync(file, 'utf8');
@@ -80,6 +85,16 @@ export function loadUserData(file: string, imagesDir?: string): { examples: Exam
   } else {
     throw new ValidationError(`--data must be .jsonl, .csv or .tsv (got ${ext || 'no extension'})`, 'data');
   }
+  return rows;
+}
+
+/**
+ * Reads a user's labelled reviews from JSONL or CSV (by extension). Columns: text, image (a path,
+ * relative to `imagesDir` or the file's folder, or an http(s) URL), label (see mapLabel). Rows without
+ * text or with an unknown label are skipped and reported, never guessed.
+ */
+export function loadUserData(file: string, imagesDir?: string): { examples: Example[]; report: UserDataReport } {
+  const rows = readRows(file);
   const base = imagesDir ? resolve(imagesDir) : dirname(resolve(file));
   const report: UserDataReport = { file, rows: rows.length, used: 0, skipped: [], withImage: 0 };
   const examples: Example[] = [];
@@ -95,14 +110,7 @@ export function loadUserData(file: string, imagesDir?: string): { examples: Exam
       return;
     }
     const img = pickCol(row, IMAGE_COLS);
-    const image =
-      typeof img === 'string' && img.trim() !== ''
-        ? /^https?:\/\//i.test(img)
-          ? img.trim()
-          : isAbsolute(img)
-            ? img
-            : join(base, img)
-        : undefined;
+    const image = imageRef(img, base);
     if (image) report.withImage++;
     examples.push({ id: `user:${i + 1}`, text, label, source: file, ...(image ? { image } : {}) });
   });

@@ -225,7 +225,16 @@ describe('GET /api/health and /api/docs', () => {
     const res = await fetch(`${srv.url}/api/docs`);
     const doc = (await res.json()) as Record<string, any>;
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/analyze', '/api/health']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/analyze',
+      '/api/health',
+      '/api/index/stats',
+      '/api/photos/{id}',
+      '/api/photos/{id}/thumbnail',
+      '/api/reviews',
+      '/api/reviews/{id}',
+      '/api/search',
+    ]);
     const analyze = doc.paths['/api/analyze'].post;
     expect(Object.keys(analyze.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data']);
     expect(analyze.responses['200'].content['application/json'].schema.required).toContain('sentiment');

@@ -1,0 +1,411 @@
+import './lance-env.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Connection, connect, Index, MatchQuery, type Table } from '@lancedb/lancedb';
+import { Bool, Field, FixedSizeList, Float32, Float64, Schema, Utf8 } from 'apache-arrow';
+import { SENTIMENTS, type Sentiment } from '../core/types.js';
+import type {
+  Candidate,
+  ListOptions,
+  RecordStore,
+  ReviewRecord,
+  SearchFilters,
+  VectorField,
+  VectorizedReview,
+} from './types.js';
+
+export interface LanceIndexOptions {
+  /** A directory, or an object-store URI (`s3://bucket/path`) with `storageOptions`. */
+  uri: string;
+  table?: string;
+  textDim: number;
+  imageDim: number;
+  /** Passed to LanceDB for object stores, e.g. `{ aws_endpoint, aws_region, allow_http }`. */
+  storageOptions?: Record<string, string>;
+  /** Build the HNSW vector index once a vector column has this many rows (below it, search is exact). */
+  annMinRows?: number;
+  /** Candidates re-ranked with exact distances after the ANN search, as a multiple of the limit. */
+  refineFactor?: number;
+  /** HNSW search breadth. */
+  ef?: number;
+}
+
+/** What `index stats` reports. */
+export interface LanceIndexStats {
+  uri: string;
+  table: string;
+  reviews: number;
+  withPhoto: number;
+  /** Bytes of the table's data, as LanceDB counts them. */
+  bytes: number;
+  /** Bytes on disk, indices and kept versions included (local directories only). */
+  diskBytes?: number;
+  fragments: number;
+  indices: { name: string; type: string; columns: string[]; indexedRows: number; unindexedRows: number }[];
+}
+
+const COLUMN: Record<VectorField, string> = { text: 'text_vec', image: 'image_vec' };
+const RECORD_COLUMNS = ['id', 'text', 'title', 'product', 'rating', 'date', 'source', 'label', 'image_id'];
+
+/** Quotes a string for a LanceDB (DataFusion SQL) filter. */
+function sqlString(v: string): string {
+  return `'${v.replaceAll("'", "''")}'`;
+}
+
+function sqlNumber(v: number, what: string): string {
+  if (!Number.isFinite(v)) throw new Error(`${what} must be a finite number`);
+  return String(v);
+}
+
+/** SearchFilters as a SQL predicate over the table's columns; undefined when nothing filters. */
+export function filterSql(f: SearchFilters | undefined): string | undefined {
+  if (!f) return undefined;
+  const parts: string[] = [];
+  if (f.product !== undefined) parts.push(`product = ${sqlString(f.product)}`);
+  if (f.sentiment !== undefined) parts.push(`label = ${sqlString(f.sentiment)}`);
+  if (f.source !== undefined) parts.push(`source = ${sqlString(f.source)}`);
+  if (f.ratingMin !== undefined) parts.push(`rating >= ${sqlNumber(f.ratingMin, 'ratingMin')}`);
+  if (f.ratingMax !== undefined) parts.push(`rating <= ${sqlNumber(f.ratingMax, 'ratingMax')}`);
+  if (f.dateFrom !== undefined) parts.push(`date >= ${sqlString(f.dateFrom)}`);
+  // A bare date as the upper bound includes the whole day.
+  if (f.dateTo !== undefined)
+    parts.push(`date <= ${sqlString(/^\d{4}-\d{2}-\d{2}$/.test(f.dateTo) ? `${f.dateTo}T99` : f.dateTo)}`);
+  if (f.hasImage !== undefined) parts.push(`has_image = ${f.hasImage ? 'true' : 'false'}`);
+  return parts.length > 0 ? parts.join(' AND ') : undefined;
+}
+
+type Row = Record<string, unknown>;
+
+function dirBytes(path: string): number {
+  let total = 0;
+  for (const e of readdirSync(path, { withFileTypes: true })) {
+    const p = join(path, e.name);
+    total += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+function toRecord(r: Row): ReviewRecord {
+  const str = (k: string) => (typeof r[k] === 'string' ? (r[k] as string) : null);
+  const label = str('label');
+  return {
+    id: r.id as string,
+    text: r.text as string,
+    title: str('title'),
+    product: str('product'),
+    rating: typeof r.rating === 'number' ? r.rating : null,
+    date: str('date'),
+    source: str('source'),
+    label: label && (SENTIMENTS as readonly string[]).includes(label) ? (label as Sentiment) : null,
+    imageId: str('image_id'),
+  };
+}
+
+/**
+ * The embedded default for retrieval: one LanceDB table holding each review's fields, its text and
+ * photo vectors, a BM25 full-text index over title + text, and, once a vector column is large enough,
+ * an HNSW index (searched with a refine step). Serves as lexical index, vector index and record store.
+ */
+export class LanceReviewIndex implements RecordStore {
+  readonly name = 'lancedb';
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly db: Connection,
+    private readonly table: Table,
+    private readonly opts: Required<Omit<LanceIndexOptions, 'storageOptions'>>,
+  ) {}
+
+  static async open(o: LanceIndexOptions): Promise<LanceReviewIndex> {
+    const opts = {
+      uri: o.uri,
+      table: o.table ?? 'reviews',
+      textDim: o.textDim,
+      imageDim: o.imageDim,
+      annMinRows: o.annMinRows ?? 20_000,
+      refineFactor: o.refineFactor ?? 10,
+      ef: o.ef ?? 100,
+    };
+    const db = await connect(o.uri, o.storageOptions ? { storageOptions: o.storageOptions } : {});
+    const names = await db.tableNames();
+    const table = names.includes(opts.table)
+      ? await db.openTable(opts.table)
+      : await db.createEmptyTable(opts.table, LanceReviewIndex.schema(opts.textDim, opts.imageDim), {
+          existOk: true,
+        });
+    const index = new LanceReviewIndex(db, table, opts);
+    await index.checkDims();
+    return index;
+  }
+
+  static schema(textDim: number, imageDim: number): Schema {
+    const vec = (d: number) => new FixedSizeList(d, new Field('item', new Float32(), true));
+    return new Schema([
+      new Field('id', new Utf8(), false),
+      new Field('text', new Utf8(), false),
+      new Field('title', new Utf8(), true),
+      new Field('search_text', new Utf8(), false),
+      new Field('product', new Utf8(), true),
+      new Field('rating', new Float64(), true),
+      new Field('date', new Utf8(), true),
+      new Field('source', new Utf8(), true),
+      new Field('label', new Utf8(), true),
+      new Field('image_id', new Utf8(), true),
+      new Field('has_image', new Bool(), false),
+      new Field('indexed_at', new Utf8(), false),
+      new Field('text_vec', vec(textDim), false),
+      new Field('image_vec', vec(imageDim), true),
+    ]);
+  }
+
+  /** An index built with other encoders cannot answer queries from these: say so instead of failing later. */
+  private async checkDims(): Promise<void> {
+    const schema = await this.table.schema();
+    for (const [col, want] of [
+      ['text_vec', this.opts.textDim],
+      ['image_vec', this.opts.imageDim],
+    ] as const) {
+      const f = schema.fields.find((x) => x.name === col);
+      // Duck-typed: the schema LanceDB returns may come from another copy of apache-arrow.
+      const have = (f?.type as { listSize?: number } | undefined)?.listSize;
+      if (have !== want) {
+        throw new Error(
+          `the index at ${this.opts.uri} (table ${this.opts.table}) has ${col} of dimension ${have ?? 'none'}, ` +
+            `but the encoders produce ${want}: re-index into a new location (retrieval.uri)`,
+        );
+      }
+    }
+  }
+
+  /** Runs writes one after another, so concurrent callers never interleave an upsert and an optimize. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(fn, fn);
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  /** Ids among `ids` that are already in the table. */
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      const rows = await this.table
+        .query()
+        .where(`id IN (${part.map(sqlString).join(', ')})`)
+        .select(['id'])
+        .toArray();
+      for (const r of rows) out.add(r.id as string);
+    }
+    return out;
+  }
+
+  /** Inserts new reviews and replaces existing ones (matched on id), then brings the indices up to date. */
+  upsertVectors(items: readonly VectorizedReview[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    const now = new Date().toISOString();
+    const rows = items.map(({ record: r, textVector, imageVector }) => {
+      if (textVector.length !== this.opts.textDim) throw new Error(`text vector of ${r.id} has the wrong dimension`);
+      if (imageVector && imageVector.length !== this.opts.imageDim) {
+        throw new Error(`photo vector of ${r.id} has the wrong dimension`);
+      }
+      return {
+        id: r.id,
+        text: r.text,
+        title: r.title ?? null,
+        search_text: r.title ? `${r.title}\n${r.text}` : r.text,
+        product: r.product ?? null,
+        rating: r.rating ?? null,
+        date: r.date ?? null,
+        source: r.source ?? null,
+        label: r.label ?? null,
+        image_id: r.imageId ?? null,
+        has_image: Boolean(imageVector),
+        indexed_at: now,
+        text_vec: Array.from(textVector),
+        image_vec: imageVector ? Array.from(imageVector) : null,
+      };
+    });
+    return this.serial(async () => {
+      await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows);
+      await this.refreshIndices();
+    });
+  }
+
+  /** Changes stored fields of one review (not its text or photo, which make its id). */
+  update(id: string, fields: Partial<Pick<ReviewRecord, 'rating' | 'date' | 'source' | 'label'>>): Promise<void> {
+    const values: Record<string, string> = {};
+    if ('rating' in fields) values.rating = fields.rating == null ? 'NULL' : sqlNumber(fields.rating, 'rating');
+    for (const k of ['date', 'source', 'label'] as const) {
+      if (k in fields) values[k] = fields[k] == null ? 'NULL' : sqlString(fields[k] as string);
+    }
+    if (Object.keys(values).length === 0) return Promise.resolve();
+    return this.serial(() => this.table.update({ where: `id = ${sqlString(id)}`, valuesSql: values }).then(() => {}));
+  }
+
+  delete(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.serial(async () => {
+      for (let i = 0; i < ids.length; i += 500) {
+        await this.table.delete(
+          `id IN (${ids
+            .slice(i, i + 500)
+            .map(sqlString)
+            .join(', ')})`,
+        );
+      }
+      await this.refreshIndices();
+    });
+  }
+
+  /**
+   * Creates the full-text index on first data, the HNSW indices once a vector column passes
+   * `annMinRows`, and folds new rows into existing indices (LanceDB's full-text search does not see
+   * rows written after its index was built until then). Old table versions are pruned.
+   */
+  private async refreshIndices(): Promise<void> {
+    const have = new Set((await this.table.listIndices()).map((i) => i.columns[0]));
+    if (!have.has('search_text')) {
+      await this.table.createIndex('search_text', {
+        config: Index.fts({ withPosition: false, stem: true, removeStopWords: true, asciiFolding: true }),
+      });
+    }
+    for (const field of ['text', 'image'] as const) {
+      const col = COLUMN[field];
+      if (have.has(col)) continue;
+      const n = await this.table.countRows(field === 'image' ? 'has_image = true' : undefined);
+      if (n >= this.opts.annMinRows) await this.buildAnn(col);
+    }
+    // Ids are looked up on every search (records of the hits) and write (dedup): always indexed.
+    if (!have.has('id')) await this.table.createIndex('id', { config: Index.btree() });
+    const rows = await this.table.countRows();
+    for (const col of ['product', 'rating', 'date']) {
+      if (!have.has(col) && rows >= this.opts.annMinRows) await this.table.createIndex(col, { config: Index.btree() });
+    }
+    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+  }
+
+  private async buildAnn(col: string): Promise<void> {
+    await this.table.createIndex(col, {
+      config: Index.hnswSq({ distanceType: 'cosine', m: 20, efConstruction: 150 }),
+    });
+  }
+
+  /** Compacts the table's files and drops every old version now (`index optimize`; before measuring size). */
+  compact(): Promise<void> {
+    return this.serial(() => this.table.optimize({ cleanupOlderThan: new Date() }).then(() => {}));
+  }
+
+  /** Builds the HNSW index on a vector column now, whatever its size (benchmarks, `index optimize`). */
+  buildAnnNow(field: VectorField): Promise<void> {
+    return this.serial(() => this.buildAnn(COLUMN[field]));
+  }
+
+  /** BM25 over title + text; the query is matched term by term (no query syntax), so any text is safe. */
+  async searchText(query: string, opts: ListOptions): Promise<Candidate[]> {
+    if (query.trim() === '' || (await this.table.countRows()) === 0) return [];
+    let q = this.table.query().fullTextSearch(new MatchQuery(query, 'search_text'));
+    const where = filterSql(opts.filters);
+    if (where) q = q.where(where);
+    const rows = await q.select(['id', '_score']).limit(opts.limit).toArray();
+    return rows.map((r: Row) => ({ id: r.id as string, score: r._score as number }));
+  }
+
+  /** Cosine nearest neighbours (exact below `annMinRows`, HNSW + refine above); score = cosine similarity. */
+  async searchVector(field: VectorField, vector: Float32Array, opts: ListOptions): Promise<Candidate[]> {
+    const filters: SearchFilters = field === 'image' ? { ...opts.filters, hasImage: true } : { ...opts.filters };
+    let q = this.table
+      .query()
+      .nearestTo(Array.from(vector))
+      .column(COLUMN[field])
+      .distanceType('cosine')
+      .refineFactor(this.opts.refineFactor)
+      // HNSW needs a search breadth of at least the number of candidates it hands to the refine step.
+      .ef(Math.max(this.opts.ef, opts.limit * this.opts.refineFactor));
+    const where = filterSql(filters);
+    if (where) q = q.where(where);
+    const rows = await q.select(['id', '_distance']).limit(opts.limit).toArray();
+    return rows.map((r: Row) => ({ id: r.id as string, score: 1 - (r._distance as number) }));
+  }
+
+  /** Exact nearest neighbours, bypassing any ANN index (the benchmark's ground truth for recall). */
+  async searchExact(field: VectorField, vector: Float32Array, limit: number): Promise<Candidate[]> {
+    const rows = await this.table
+      .query()
+      .nearestTo(Array.from(vector))
+      .column(COLUMN[field])
+      .distanceType('cosine')
+      .bypassVectorIndex()
+      .select(['id', '_distance'])
+      .limit(limit)
+      .toArray();
+    return rows.map((r: Row) => ({ id: r.id as string, score: 1 - (r._distance as number) }));
+  }
+
+  async get(ids: readonly string[]): Promise<Map<string, ReviewRecord>> {
+    const out = new Map<string, ReviewRecord>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      if (part.length === 0) continue;
+      const rows = await this.table
+        .query()
+        .where(`id IN (${part.map(sqlString).join(', ')})`)
+        .select(RECORD_COLUMNS)
+        .toArray();
+      for (const r of rows) out.set(r.id as string, toRecord(r));
+    }
+    return out;
+  }
+
+  /** Stored vectors of one review (to search for reviews like it). */
+  async vectors(id: string): Promise<{ text: Float32Array; image?: Float32Array } | undefined> {
+    const [r] = await this.table
+      .query()
+      .where(`id = ${sqlString(id)}`)
+      .select(['text_vec', 'image_vec'])
+      .limit(1)
+      .toArray();
+    if (!r) return undefined;
+    const img = r.image_vec ? Float32Array.from(r.image_vec as Iterable<number>) : undefined;
+    return { text: Float32Array.from(r.text_vec as Iterable<number>), ...(img ? { image: img } : {}) };
+  }
+
+  count(): Promise<number> {
+    return this.table.countRows();
+  }
+
+  async stats(): Promise<LanceIndexStats> {
+    const [s, indices, withPhoto] = await Promise.all([
+      this.table.stats(),
+      this.table.listIndices(),
+      this.table.countRows('has_image = true'),
+    ]);
+    const detail = await Promise.all(
+      indices.map(async (i) => {
+        const st = await this.table.indexStats(i.name);
+        return {
+          name: i.name,
+          type: i.indexType,
+          columns: i.columns,
+          indexedRows: st?.numIndexedRows ?? 0,
+          unindexedRows: st?.numUnindexedRows ?? 0,
+        };
+      }),
+    );
+    return {
+      uri: this.opts.uri,
+      table: this.opts.table,
+      reviews: s.numRows,
+      withPhoto,
+      bytes: s.totalBytes,
+      ...(existsSync(this.opts.uri) ? { diskBytes: dirBytes(this.opts.uri) } : {}),
+      fragments: s.fragmentStats.numFragments,
+      indices: detail,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.writes;
+    this.table.close();
+    this.db.close();
+  }
+}

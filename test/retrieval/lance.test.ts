@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filterSql, LanceReviewIndex, type ReviewRecord } from '../../src/retrieval/index.js';
+import { tempDir } from '../helpers/paths.js';
+
+const dir = tempDir('reviewlens-lance-');
+let ix: LanceReviewIndex;
+const v = (...xs: number[]) => Float32Array.from(xs);
+const rec = (id: string, text: string, extra: Partial<ReviewRecord> = {}): ReviewRecord => ({ id, text, ...extra });
+
+beforeAll(async () => {
+  ix = await LanceReviewIndex.open({ uri: dir, textDim: 3, imageDim: 2 });
+  await ix.upsertVectors([
+    {
+      record: rec('a', 'The battery lasts two days, great phone', {
+        product: 'p1',
+        rating: 5,
+        label: 'positive',
+        date: '2026-01-10',
+        source: 'shop-a',
+      }),
+      textVector: v(1, 0, 0),
+      imageVector: v(1, 0),
+    },
+    {
+      record: rec('b', "Battery died after a week, don't buy", {
+        product: 'p1',
+        rating: 1,
+        label: 'negative',
+        date: '2026-02-01',
+        source: 'shop-b',
+      }),
+      textVector: v(0, 1, 0),
+    },
+    {
+      record: rec('c', "The screen cracked in shipping; it's O'Brien's fault", {
+        product: "O'Brien",
+        rating: 2,
+        date: '2026-02-01T18:30:00Z',
+      }),
+      textVector: v(0, 0, 1),
+      imageVector: v(0, 1),
+    },
+  ]);
+});
+afterAll(async () => {
+  await ix.close();
+});
+
+describe('LanceReviewIndex', () => {
+  it('finds reviews by BM25 and by cosine similarity, with scores', async () => {
+    const bm25 = await ix.searchText('battery', { limit: 10 });
+    expect(bm25.map((c) => c.id).sort()).toEqual(['a', 'b']);
+    expect(bm25.every((c) => c.score > 0)).toBe(true);
+    const dense = await ix.searchVector('text', v(0.9, 0.1, 0), { limit: 2 });
+    expect(dense[0]?.id).toBe('a');
+    expect(dense[0]?.score).toBeGreaterThan(0.98);
+    // Only reviews with a photo take part in photo search.
+    const photo = await ix.searchVector('image', v(0, 1), { limit: 10 });
+    expect(photo.map((c) => c.id)).toEqual(['c', 'a']);
+  });
+
+  it('takes any text as a query, quotes and operators included', async () => {
+    const hits = await ix.searchText('"battery" AND (died) -week: OR \'', { limit: 5 });
+    expect(hits.map((h) => h.id)).toContain('b');
+    expect(await ix.searchText('   ', { limit: 5 })).toEqual([]);
+  });
+
+  it('applies every filter, quoting values safely', async () => {
+    const ids = async (f: Parameters<typeof filterSql>[0]) =>
+      (await ix.searchVector('text', v(1, 1, 1), { limit: 10, ...(f ? { filters: f } : {}) })).map((c) => c.id).sort();
+    expect(await ids({ product: 'p1' })).toEqual(['a', 'b']);
+    expect(await ids({ product: "O'Brien" })).toEqual(['c']);
+    expect(await ids({ sentiment: 'negative' })).toEqual(['b']);
+    expect(await ids({ ratingMin: 2, ratingMax: 4 })).toEqual(['c']);
+    expect(await ids({ dateFrom: '2026-01-15' })).toEqual(['b', 'c']);
+    // A bare date as the upper bound includes that whole day.
+    expect(await ids({ dateTo: '2026-02-01' })).toEqual(['a', 'b', 'c']);
+    expect(await ids({ dateTo: '2026-01-31' })).toEqual(['a']);
+    expect(await ids({ source: 'shop-b' })).toEqual(['b']);
+    expect(await ids({ hasImage: true })).toEqual(['a', 'c']);
+    expect((await ix.searchText('battery', { limit: 10, filters: { ratingMax: 3 } })).map((c) => c.id)).toEqual(['b']);
+    expect(() => filterSql({ ratingMin: Number.NaN })).toThrow(/finite/);
+  });
+
+  it('returns stored records and vectors by id', async () => {
+    const m = await ix.get(['c', 'missing']);
+    expect([...m.keys()]).toEqual(['c']);
+    expect(m.get('c')).toMatchObject({ product: "O'Brien", rating: 2, label: null, imageId: null });
+    const vecs = await ix.vectors('b');
+    expect(Array.from(vecs?.text ?? [])).toEqual([0, 1, 0]);
+    expect(vecs?.image).toBeUndefined();
+    expect(await ix.existing(['a', 'zz'])).toEqual(new Set(['a']));
+  });
+
+  it('sees new rows in full-text search at once, updates in place and deletes', async () => {
+    await ix.upsertVectors([{ record: rec('d', 'Zebra-striped case, battery fine'), textVector: v(1, 1, 0) }]);
+    expect((await ix.searchText('zebra', { limit: 5 })).map((c) => c.id)).toEqual(['d']);
+    await ix.update('d', { label: 'neutral', rating: 3 });
+    expect((await ix.get(['d'])).get('d')).toMatchObject({
+      label: 'neutral',
+      rating: 3,
+      text: 'Zebra-striped case, battery fine',
+    });
+    await ix.delete(['d']);
+    expect(await ix.searchText('zebra', { limit: 5 })).toEqual([]);
+    expect(await ix.count()).toBe(3);
+    const s = await ix.stats();
+    expect(s).toMatchObject({ reviews: 3, withPhoto: 2 });
+    expect(s.diskBytes).toBeGreaterThan(0);
+    expect(s.indices.find((i) => i.type === 'FTS')).toMatchObject({ indexedRows: 3, unindexedRows: 0 });
+  });
+
+  it('refuses an index built for other vector sizes, naming the column', async () => {
+    await expect(LanceReviewIndex.open({ uri: dir, textDim: 4, imageDim: 2 })).rejects.toThrow(
+      /text_vec of dimension 3/,
+    );
+  });
+
+  it('builds an HNSW index past annMinRows and still finds the exact neighbour', async () => {
+    const big = await LanceReviewIndex.open({
+      uri: tempDir('reviewlens-ann-'),
+      textDim: 8,
+      imageDim: 2,
+      annMinRows: 300,
+    });
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647 - 0.5;
+    };
+    const items = Array.from({ length: 400 }, (_, i) => ({
+      record: rec(`r${i}`, `review ${i}`),
+      textVector: Float32Array.from({ length: 8 }, rnd),
+    }));
+    await big.upsertVectors(items);
+    const s = await big.stats();
+    expect(s.indices.map((i) => i.type)).toContain('IvfHnswSq');
+    const q = items[123]?.textVector as Float32Array;
+    expect((await big.searchVector('text', q, { limit: 1 }))[0]?.id).toBe('r123');
+    expect((await big.searchExact('text', q, 1))[0]?.id).toBe('r123');
+    await big.close();
+  });
+});
