@@ -21,10 +21,11 @@ import { FeatureCache, TEXT_ENCODER, textFeatures } from '../src/training/index.
 const ROOT = join(import.meta.dirname, '..');
 const DATA = join(ROOT, '..', 'shared', 'data', 'retrieval');
 const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
-const CANDIDATES = 100;
 const RERANK_DEPTH = Number(process.env.BENCH_RERANK_DEPTH ?? 30);
 
 const config = loadConfig();
+/** Candidates per list, as the server fetches them (`retrieval.candidates`). */
+const CANDIDATES = config.retrieval.candidates;
 const textEnc = await MiniLmTextEncoder.load({
   assetDir: await resolveAsset(config.models.dir, TEXT_ENCODER),
   id: TEXT_ENCODER,
@@ -60,8 +61,9 @@ async function retrieve(c: IrCollection): Promise<Lists> {
     const bm25: Candidate[][] = [];
     const dense: Candidate[][] = [];
     for (const [i, q] of c.queries.entries()) {
-      bm25.push(await index.searchText(q.text, { limit: CANDIDATES }));
-      dense.push(await index.searchVector('text', qVecs[i] as Float32Array, { limit: CANDIDATES }));
+      // 100 per list, so that recall@100 of a single list is measured on 100; fusion takes the first CANDIDATES.
+      bm25.push(await index.searchText(q.text, { limit: Math.max(100, CANDIDATES) }));
+      dense.push(await index.searchVector('text', qVecs[i] as Float32Array, { limit: Math.max(100, CANDIDATES) }));
     }
     await index.close();
     return { bm25, dense };
@@ -99,8 +101,8 @@ function hybrid(l: Lists, p: FusionParams): string[][] {
   return l.bm25.map((b, i) =>
     reciprocalRankFusion(
       [
-        { name: 'bm25', weight: p.bm25, candidates: b },
-        { name: 'dense', weight: p.dense, candidates: l.dense[i] as Candidate[] },
+        { name: 'bm25', weight: p.bm25, candidates: b.slice(0, CANDIDATES) },
+        { name: 'dense', weight: p.dense, candidates: (l.dense[i] as Candidate[]).slice(0, CANDIDATES) },
       ],
       p.k,
     ).map((f) => f.id),
@@ -200,7 +202,7 @@ writeSection(
 Command: \`npm run bench:retrieval\`. Collections in \`../shared/data/retrieval\`: a 5,000-passage BEIR-format sample of
 MS MARCO (43 judged queries, graded 1-3) and Cranfield (1,400 abstracts, 225 queries, gain = 5 - Cleverdon's
 code). Each is indexed into a fresh LanceDB table through \`LanceReviewIndex\` (title + text; exact vector search),
-${CANDIDATES} candidates per list, fused by \`reciprocalRankFusion\` as the server does. nDCG@10 with linear gains
+the first ${CANDIDATES} of each list fused (the server's `retrieval.candidates`; single lists are scored on 100) by \`reciprocalRankFusion\` as the server does. nDCG@10 with linear gains
 (trec_eval's formula), recall@100, averaged over queries. RRF weights and k are searched over k ∈ {10, 30, 60, 100}
 × BM25 weight ∈ {0.25, 0.5, 0.75, 1, 1.5} (dense weight 1) on one set and reported on the other; the default pipeline
 uses the setting chosen on MS MARCO (k=${chosen.k}, BM25 weight ${chosen.bm25}). ${machineLine()}

@@ -184,8 +184,8 @@ async function timed(
     await fn(i);
     t.push(performance.now() - t0);
   }
-  log(`  ${name}: p50 ${percentile(t, 0.5).toFixed(2)} ms`);
-  return { name, p50: percentile(t, 0.5), p95: percentile(t, 0.95) };
+  log(`  ${name}: p50 ${percentile(t, 50).toFixed(2)} ms`);
+  return { name, p50: percentile(t, 50), p95: percentile(t, 95) };
 }
 
 const K = 10;

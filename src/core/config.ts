@@ -42,6 +42,12 @@ export const configSchema = z
         threads: z.coerce.number().int().min(1).max(64).default(1),
         /** Use the photo when one is given (false: always analyze text only). */
         useImage: envBoolean.default(true),
+        /** Concurrent requests share encoder calls: at most this many items per call (1: off). */
+        microBatchMax: z.coerce.number().int().min(1).max(256).default(16),
+        /** How long a request waits for others to join its encoder call. */
+        microBatchWaitMs: z.coerce.number().min(0).max(100).default(2),
+        /** How often a server checks the registry's `production` alias and hot-swaps a new model (0: never). */
+        reloadIntervalSeconds: z.coerce.number().min(0).default(10),
       })
       .prefault({}),
     limits: z
@@ -53,12 +59,36 @@ export const configSchema = z
           .positive()
           .default(10 * 1024 * 1024),
         maxImagePixels: z.coerce.number().int().positive().default(40_000_000),
+        /** Items in one `POST /api/analyze/batch`. */
+        maxBatchItems: z.coerce.number().int().min(1).max(1000).default(32),
       })
       .prefault({}),
     cache: z
       .object({
         maxEntries: z.coerce.number().int().min(0).default(5000),
         ttlSeconds: z.coerce.number().int().min(0).default(3600),
+      })
+      .prefault({}),
+    auth: z
+      .object({
+        /** API keys (`reviewlens keys create`) on every route but health, readiness, docs and metrics. Off only when set false, and start-up says so. */
+        enabled: envBoolean.default(true),
+      })
+      .prefault({}),
+    redis: z
+      .object({
+        /** `redis://host:port/db`: when set, the analysis cache and the rate limits live in Redis, shared by every server. */
+        url: z.string().default(''),
+      })
+      .prefault({}),
+    rateLimit: z
+      .object({
+        enabled: envBoolean.default(true),
+        /** Requests per window, per API key (or client address without auth) and per route. */
+        max: z.coerce.number().int().min(1).default(600),
+        windowSeconds: z.coerce.number().int().min(1).default(60),
+        /** Per-route overrides of `max`, keyed by route URL, e.g. `{ "/api/analyze/batch": 60 }`. */
+        routes: z.record(z.string(), z.coerce.number().int().min(1)).default({}),
       })
       .prefault({}),
     log: z
@@ -90,7 +120,7 @@ export const configSchema = z
         /** Build the HNSW vector index once a vector column has this many rows (exact search below). */
         annMinRows: z.coerce.number().int().min(1).default(20_000),
         /** Exact re-ranking of ANN candidates: this many times k. */
-        refineFactor: z.coerce.number().int().min(1).default(10),
+        refineFactor: z.coerce.number().int().min(1).default(2),
         /** HNSW search breadth. */
         ef: z.coerce.number().int().min(1).default(100),
         /** Reciprocal Rank Fusion constant. */
@@ -104,7 +134,7 @@ export const configSchema = z
           })
           .prefault({}),
         /** Candidates fetched from each list before fusion. */
-        candidates: z.coerce.number().int().min(1).max(1000).default(100),
+        candidates: z.coerce.number().int().min(1).max(1000).default(50),
         /** Largest `k` a search may ask for. */
         maxK: z.coerce.number().int().min(1).max(1000).default(100),
         rerank: z
@@ -243,6 +273,16 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_MAX_TEXT_CHARS: 'limits.maxTextChars',
   REVIEWLENS_MAX_IMAGE_BYTES: 'limits.maxImageBytes',
   REVIEWLENS_MAX_IMAGE_PIXELS: 'limits.maxImagePixels',
+  REVIEWLENS_MAX_BATCH_ITEMS: 'limits.maxBatchItems',
+  REVIEWLENS_MICRO_BATCH_MAX: 'models.microBatchMax',
+  REVIEWLENS_MICRO_BATCH_WAIT_MS: 'models.microBatchWaitMs',
+  REVIEWLENS_RELOAD_INTERVAL_SECONDS: 'models.reloadIntervalSeconds',
+  REVIEWLENS_AUTH: 'auth.enabled',
+  REDIS_URL: 'redis.url',
+  REVIEWLENS_REDIS_URL: 'redis.url',
+  REVIEWLENS_RATE_LIMIT: 'rateLimit.enabled',
+  REVIEWLENS_RATE_LIMIT_MAX: 'rateLimit.max',
+  REVIEWLENS_RATE_LIMIT_WINDOW_SECONDS: 'rateLimit.windowSeconds',
   REVIEWLENS_CACHE_MAX_ENTRIES: 'cache.maxEntries',
   REVIEWLENS_CACHE_TTL_SECONDS: 'cache.ttlSeconds',
   REVIEWLENS_LOG_LEVEL: 'log.level',
@@ -281,6 +321,7 @@ export const ENV_VARS: Record<string, string> = {
 /** Config paths whose values are secrets (masked when printed). */
 const SECRET_PATHS = new Set([
   'database.url',
+  'redis.url',
   'vlm.apiKey',
   'llm.apiKey',
   'retrieval.qdrant.apiKey',

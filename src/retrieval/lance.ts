@@ -28,6 +28,8 @@ export interface LanceIndexOptions {
   refineFactor?: number;
   /** HNSW search breadth. */
   ef?: number;
+  /** How stale a read may be with respect to other processes' writes (seconds; 0: always current). */
+  readConsistencySeconds?: number;
 }
 
 /** What `index stats` reports. */
@@ -109,11 +111,13 @@ function toRecord(r: Row): ReviewRecord {
 export class LanceReviewIndex implements RecordStore {
   readonly name = 'lancedb';
   private writes: Promise<unknown> = Promise.resolve();
+  /** Whether the full-text index exists (it is created with the first rows); no per-query check. */
+  private ftsReady = false;
 
   private constructor(
     private readonly db: Connection,
     private readonly table: Table,
-    private readonly opts: Required<Omit<LanceIndexOptions, 'storageOptions'>>,
+    private readonly opts: Required<Omit<LanceIndexOptions, 'storageOptions' | 'readConsistencySeconds'>>,
   ) {}
 
   static async open(o: LanceIndexOptions): Promise<LanceReviewIndex> {
@@ -123,10 +127,15 @@ export class LanceReviewIndex implements RecordStore {
       textDim: o.textDim,
       imageDim: o.imageDim,
       annMinRows: o.annMinRows ?? 20_000,
-      refineFactor: o.refineFactor ?? 10,
+      refineFactor: o.refineFactor ?? 2,
       ef: o.ef ?? 100,
     };
-    const db = await connect(o.uri, o.storageOptions ? { storageOptions: o.storageOptions } : {});
+    // Other processes (the CLI's `index`, another server on shared storage) write to the same table:
+    // reads look for their commits at most every `readConsistencySeconds`.
+    const db = await connect(o.uri, {
+      readConsistencyInterval: o.readConsistencySeconds ?? 5,
+      ...(o.storageOptions ? { storageOptions: o.storageOptions } : {}),
+    });
     const names = await db.tableNames();
     const table = names.includes(opts.table)
       ? await db.openTable(opts.table)
@@ -135,6 +144,7 @@ export class LanceReviewIndex implements RecordStore {
         });
     const index = new LanceReviewIndex(db, table, opts);
     await index.checkDims();
+    index.ftsReady = (await table.listIndices()).some((i) => i.columns[0] === 'search_text');
     return index;
   }
 
@@ -268,6 +278,7 @@ export class LanceReviewIndex implements RecordStore {
       await this.table.createIndex('search_text', {
         config: Index.fts({ withPosition: false, stem: true, removeStopWords: true, asciiFolding: true }),
       });
+      this.ftsReady = true;
     }
     for (const field of ['text', 'image'] as const) {
       const col = COLUMN[field];
@@ -302,12 +313,18 @@ export class LanceReviewIndex implements RecordStore {
 
   /** BM25 over title + text; the query is matched term by term (no query syntax), so any text is safe. */
   async searchText(query: string, opts: ListOptions): Promise<Candidate[]> {
-    if (query.trim() === '' || (await this.table.countRows()) === 0) return [];
+    if (query.trim() === '') return [];
+    // Another process may have written the first rows (and the index) since this one opened the table.
+    if (!this.ftsReady) this.ftsReady = (await this.table.listIndices()).some((i) => i.columns[0] === 'search_text');
+    if (!this.ftsReady) return [];
     let q = this.table.query().fullTextSearch(new MatchQuery(query, 'search_text'));
     const where = filterSql(opts.filters);
     if (where) q = q.where(where);
-    const rows = await q.select(['id', '_score']).limit(opts.limit).toArray();
-    return rows.map((r: Row) => ({ id: r.id as string, score: r._score as number }));
+    const rows = await q
+      .select([...RECORD_COLUMNS, '_score'])
+      .limit(opts.limit)
+      .toArray();
+    return rows.map((r: Row) => ({ id: r.id as string, score: r._score as number, record: toRecord(r) }));
   }
 
   /** Cosine nearest neighbours (exact below `annMinRows`, HNSW + refine above); score = cosine similarity. */
@@ -323,8 +340,11 @@ export class LanceReviewIndex implements RecordStore {
       .ef(Math.max(this.opts.ef, opts.limit * this.opts.refineFactor));
     const where = filterSql(filters);
     if (where) q = q.where(where);
-    const rows = await q.select(['id', '_distance']).limit(opts.limit).toArray();
-    return rows.map((r: Row) => ({ id: r.id as string, score: 1 - (r._distance as number) }));
+    const rows = await q
+      .select([...RECORD_COLUMNS, '_distance'])
+      .limit(opts.limit)
+      .toArray();
+    return rows.map((r: Row) => ({ id: r.id as string, score: 1 - (r._distance as number), record: toRecord(r) }));
   }
 
   /** Exact nearest neighbours, bypassing any ANN index (the benchmark's ground truth for recall). */

@@ -110,6 +110,18 @@ describe('LanceReviewIndex', () => {
     expect(s.indices.find((i) => i.type === 'FTS')).toMatchObject({ indexedRows: 3, unindexedRows: 0 });
   });
 
+  it("sees another process's writes to the same table, the first full-text index included", async () => {
+    const shared = tempDir('reviewlens-shared-');
+    const reader = await LanceReviewIndex.open({ uri: shared, textDim: 3, imageDim: 2, readConsistencySeconds: 0 });
+    const writer = await LanceReviewIndex.open({ uri: shared, textDim: 3, imageDim: 2 });
+    expect(await reader.searchText('kettle', { limit: 5 })).toEqual([]);
+    await writer.upsertVectors([{ record: rec('k', 'The kettle leaks'), textVector: v(1, 0, 0) }]);
+    expect((await reader.searchText('kettle', { limit: 5 })).map((c) => c.id)).toEqual(['k']);
+    expect((await reader.searchVector('text', v(1, 0, 0), { limit: 1 }))[0]?.id).toBe('k');
+    await writer.close();
+    await reader.close();
+  });
+
   it('refuses an index built for other vector sizes, naming the column', async () => {
     await expect(LanceReviewIndex.open({ uri: dir, textDim: 4, imageDim: 2 })).rejects.toThrow(
       /text_vec of dimension 3/,

@@ -172,3 +172,35 @@ describe('search index through the API', () => {
     }
   });
 });
+
+describe('search index that cannot be reached', () => {
+  it('still analyzes, says why search is unavailable, and answers 503 on search routes', async () => {
+    // Nothing listens on port 1: the Qdrant + OpenSearch backend fails to open at start.
+    const down = await startServer({
+      REVIEWLENS_INDEX_BACKEND: 'external',
+      QDRANT_URL: 'http://127.0.0.1:1',
+      OPENSEARCH_URL: 'http://127.0.0.1:1',
+    });
+    try {
+      const health = (await (await fetch(`${down.url}/api/health`)).json()) as Record<string, any>;
+      expect(health.search_index).toMatchObject({ backend: 'external', ok: false });
+      expect(health.search_index.error).toMatch(/could not be opened/);
+      const analysis = await fetch(`${down.url}/api/analyze`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'Works fine' }),
+      });
+      expect(analysis.status).toBe(200);
+      expect(((await analysis.json()) as Record<string, any>).similar_reviews).toEqual([]);
+      const search = await fetch(`${down.url}/api/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'battery' }),
+      });
+      expect(search.status).toBe(503);
+      expect(((await search.json()) as Record<string, any>).error.message).toMatch(/search index could not be opened/);
+    } finally {
+      await down.close();
+    }
+  });
+});
