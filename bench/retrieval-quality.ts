@@ -202,7 +202,7 @@ writeSection(
 Command: \`npm run bench:retrieval\`. Collections in \`../shared/data/retrieval\`: a 5,000-passage BEIR-format sample of
 MS MARCO (43 judged queries, graded 1-3) and Cranfield (1,400 abstracts, 225 queries, gain = 5 - Cleverdon's
 code). Each is indexed into a fresh LanceDB table through \`LanceReviewIndex\` (title + text; exact vector search),
-the first ${CANDIDATES} of each list fused (the server's `retrieval.candidates`; single lists are scored on 100) by \`reciprocalRankFusion\` as the server does. nDCG@10 with linear gains
+the first ${CANDIDATES} of each list fused (the server's \`retrieval.candidates\`; single lists are scored on 100) by \`reciprocalRankFusion\` as the server does. nDCG@10 with linear gains
 (trec_eval's formula), recall@100, averaged over queries. RRF weights and k are searched over k ∈ {10, 30, 60, 100}
 × BM25 weight ∈ {0.25, 0.5, 0.75, 1, 1.5} (dense weight 1) on one set and reported on the other; the default pipeline
 uses the setting chosen on MS MARCO (k=${chosen.k}, BM25 weight ${chosen.bm25}). ${machineLine()}
