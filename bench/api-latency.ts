@@ -63,6 +63,9 @@ async function main() {
       REVIEWLENS_THREADS: '1',
       REVIEWLENS_CACHE_MAX_ENTRIES: '0',
       REVIEWLENS_LOG_LEVEL: 'warn',
+      // Latency of the analysis itself: no key checks or rate limits in the way (bench:load has them on).
+      REVIEWLENS_AUTH: 'false',
+      REVIEWLENS_RATE_LIMIT: 'false',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { maskConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { registerExportCommands } from './commands/export.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerSearchCommands } from './commands/search.js';
 import { registerTrainCommands } from './commands/train.js';
 import { cliConfig, parseRef, withRegistry } from './shared.js';
@@ -31,7 +32,13 @@ program
     const { buildServer, createContext } = await import('../server/index.js');
     const logger = pino({ level: cfg.log.level });
     logger.info({ configFile: cfg.configFile, dataDir: cfg.dataDir }, 'starting reviewlens');
-    const ctx = await createContext(cfg, (m) => logger.info(m));
+    const ctx = await createContext(cfg, (m) => (m.startsWith('ERROR: ') ? logger.error(m.slice(7)) : logger.info(m)));
+    if (cfg.auth.enabled && (await ctx.keys.list()).length === 0) {
+      // A fresh store: without a key nobody could call the API. Shown once, on the terminal, not in the log.
+      const first = await ctx.keys.create({ name: 'first-admin', scopes: ['admin'] });
+      logger.warn('created the first API key (scope admin); it is printed once on stderr, not logged');
+      err(`\nFirst API key (admin), shown only this once:\n\n  ${first.key}\n\nMake narrower ones with \`reviewlens keys create\`.\n`);
+    }
     const app = await buildServer(ctx, { logger });
     let closing = false;
     const shutdown = async (signal: string) => {
@@ -193,6 +200,7 @@ models
 registerTrainCommands(program);
 registerExportCommands(program);
 registerSearchCommands(program);
+registerKeysCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isAppError(e)) err(`reviewlens: ${e.message}`);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../core/config.js';
+import type { MetadataStore } from '../storage/index.js';
 import type { ModelRegistry } from '../training/registry.js';
 
 /** The effective config: `--config FILE` (global option), environment, then the given overrides. */
@@ -11,17 +12,28 @@ export function cliConfig(
   return loadConfig({ file: program.opts().config, overrides });
 }
 
-/** Opens the registry over the configured stores, runs `fn`, and closes the stores. */
-export async function withRegistry<T>(program: Command, fn: (registry: ModelRegistry) => Promise<T>): Promise<T> {
+/** Opens the configured metadata store (applying pending migrations), runs `fn`, and closes it. */
+export async function withMetadata<T>(
+  program: Command,
+  fn: (meta: MetadataStore, cfg: Config) => Promise<T>,
+): Promise<T> {
   const cfg = cliConfig(program);
-  const { LocalBlobStore, MetadataStore } = await import('../storage/index.js');
-  const { ModelRegistry } = await import('../training/registry.js');
+  const { MetadataStore } = await import('../storage/index.js');
   const meta = await MetadataStore.open({ url: cfg.database.url, dataDir: cfg.dataDir });
   try {
-    return await fn(new ModelRegistry(meta, new LocalBlobStore(join(cfg.dataDir, 'blobs'))));
+    return await fn(meta, cfg);
   } finally {
     await meta.close();
   }
+}
+
+/** Opens the registry over the configured stores, runs `fn`, and closes the stores. */
+export async function withRegistry<T>(program: Command, fn: (registry: ModelRegistry) => Promise<T>): Promise<T> {
+  const { LocalBlobStore } = await import('../storage/index.js');
+  const { ModelRegistry } = await import('../training/registry.js');
+  return withMetadata(program, (meta, cfg) =>
+    fn(new ModelRegistry(meta, new LocalBlobStore(join(cfg.dataDir, 'blobs')))),
+  );
 }
 
 /** `NAME@VERSION` -> its parts. */

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { PayloadTooLargeError, ValidationError } from '../core/errors.js';
 import {
   type AnalysisResult,
@@ -63,6 +64,8 @@ export class Analyzer implements SentimentAnalyzer {
     private readonly encoders: Encoders,
     private readonly limits: AnalyzerLimits,
     private readonly useImage = true,
+    /** Told how long each stage took (text_encoder, image_encoder, classifier), in seconds. */
+    private readonly observe: (stage: string, seconds: number) => void = () => {},
   ) {
     if (encoders.text.id !== artifact.encoders.text || encoders.image.id !== artifact.encoders.image) {
       throw new Error(
@@ -88,10 +91,18 @@ export class Analyzer implements SentimentAnalyzer {
           input.imageField ?? 'image',
         )
       : undefined;
+    let t = performance.now();
+    const lap = (stage: string) => {
+      const now = performance.now();
+      this.observe(stage, (now - t) / 1000);
+      t = now;
+    };
     const [enc] = await this.encoders.text.encodeWithInfo([text]);
     if (!enc) throw new Error('text encoder returned nothing');
+    lap('text_encoder');
     const img = decoded ? (await this.encoders.image.encode([decoded]))[0] : undefined;
     if (decoded && !img) throw new Error('image encoder returned nothing');
+    if (decoded) lap('image_encoder');
     const s = this.fusion.predict(text, enc.vector, img);
     const textEv = evidence(s.text);
     const imageEv = s.image ? evidence(s.image) : undefined;
@@ -117,6 +128,7 @@ export class Analyzer implements SentimentAnalyzer {
     }
     const p = this.fusion.sarcasmProbability(text);
     if (p !== undefined) out.sarcasm = { probability: p, flag: p >= sarcasm };
+    lap('classifier');
     return out;
   }
 }

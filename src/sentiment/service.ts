@@ -16,6 +16,7 @@ export class AnalysisService {
     private analyzer: SentimentAnalyzer,
     private readonly cache: Cache<Analysis>,
     private readonly similar?: SimilarFinder,
+    private readonly hooks: { cacheLookup?: (hit: boolean) => void } = {},
   ) {}
 
   get model() {
@@ -32,6 +33,7 @@ export class AnalysisService {
     const analyzer = this.analyzer;
     const key = `analysis:${analyzer.model.name}@${analyzer.model.version}:${sha256(typeof input.text === 'string' ? input.text : '')}:${input.image ? sha256(input.image) : '-'}`;
     const hit = await this.cache.get(key);
+    this.hooks.cacheLookup?.(hit !== undefined);
     const result = hit ?? (await analyzer.analyze(input));
     if (!hit) await this.cache.set(key, result);
     // Similar reviews are looked up on every call, cached or not: the index changes more often than the model.

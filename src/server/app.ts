@@ -5,7 +5,10 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import type { Logger } from 'pino';
 import { isAppError, PayloadTooLargeError, ValidationError } from '../core/errors.js';
 import type { AnalyzeInput } from '../core/types.js';
+import { registerAuth } from './auth/index.js';
 import type { AppContext } from './context.js';
+import { registerOpsRoutes, withTimeout } from './ops-routes.js';
+import { registerRateLimit } from './rate-limit.js';
 import { registerRetrievalRoutes } from './retrieval-routes.js';
 import { analysisSchema, analyzeJsonBody, analyzeMultipartBody, errorSchema, healthSchema } from './schemas.js';
 
@@ -93,6 +96,12 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   }) as unknown as FastifyInstance;
 
   app.removeContentTypeParser('text/plain');
+  // Every API route says which scope it needs (or that it is public): a route that forgets is a bug.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/') && route.config?.scope === undefined && route.method !== 'HEAD') {
+      throw new Error(`route ${route.method} ${route.url} declares no scope (config.scope)`);
+    }
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -110,6 +119,23 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  const { metrics } = ctx;
+  app.addHook('onRequest', async () => {
+    metrics.inFlight.inc();
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.inFlight.dec();
+    const labels = { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    metrics.requests.inc(labels);
+    metrics.requestSeconds.observe(labels, reply.elapsedTime / 1000);
+  });
+  // Auth first: the rate limiter keys on the verified API key.
+  registerAuth(app, {
+    store: ctx.keys,
+    enabled: ctx.config.auth.enabled,
+    log: (m) => (opts.logger ? opts.logger.warn(m) : undefined),
+  });
+  await registerRateLimit(app, ctx);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isAppError(err)) return reply.status(err.statusCode).send({ error: err.toJSON() });
@@ -151,6 +177,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   app.post(
     '/api/analyze',
     {
+      config: { scope: 'analyze' },
       schema: {
         summary: 'Analyze a review: text and an optional photo',
         description:
@@ -181,13 +208,14 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
               : undefined,
         };
       }
-      return ctx.service.analyze(input);
+      return withTimeout(ctx.service.analyze(input), server.requestTimeoutMs, 'the analysis');
     },
   );
 
   app.get(
     '/api/health',
     {
+      config: { scope: 'public' },
       schema: {
         summary: 'Liveness and status of models and stores',
         tags: ['operations'],
@@ -216,21 +244,29 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   );
 
   registerRetrievalRoutes(app, ctx, decodeBase64Image);
+  registerOpsRoutes(app, ctx, decodeBase64Image);
 
-  app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/docs', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/', { schema: { hide: true } }, async () => ({
+  app.get('/', { config: { scope: 'public' }, schema: { hide: true } }, async () => ({
     name: 'reviewlens',
     version: VERSION,
     routes: {
       analyze: 'POST /api/analyze',
+      analyze_batch: 'POST /api/analyze/batch',
       search: 'POST /api/search',
       reviews: 'POST /api/reviews',
       index_stats: 'GET /api/index/stats',
       health: 'GET /api/health',
+      ready: 'GET /api/ready',
+      metrics: 'GET /metrics',
       docs: 'GET /api/docs',
     },
   }));
 
+  ctx.watcher?.start();
+  app.addHook('onClose', async () => {
+    await ctx.watcher?.stop();
+  });
   return app;
 }

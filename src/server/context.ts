@@ -4,6 +4,7 @@ import type { Config } from '../core/config.js';
 import { reviewContentId, sha256 } from '../core/ids.js';
 import type { SimilarReview } from '../core/types.js';
 import { VlmAnalyzer } from '../llm/index.js';
+import type { ModelArtifact } from '../models/artifact.js';
 import { type Encoders, loadEncoders } from '../models/index.js';
 import { openRetrieval, type Retrieval, type SearchHit } from '../retrieval/index.js';
 import {
@@ -13,8 +14,11 @@ import {
   type SentimentAnalyzer,
   type SimilarFinder,
 } from '../sentiment/index.js';
-import { type BlobStore, type Cache, LocalBlobStore, LruCache, MetadataStore } from '../storage/index.js';
+import { type BlobStore, type Cache, LocalBlobStore, LruCache, MetadataStore, RedisCache } from '../storage/index.js';
 import { ModelRegistry } from '../training/registry.js';
+import { ApiKeyStore } from './auth/index.js';
+import { ServerMetrics } from './metrics.js';
+import { ModelWatcher } from './reload.js';
 
 /** The model artifact shipped in the repository, promoted to production on a fresh store. */
 export const BUNDLED_ARTIFACT = fileURLToPath(new URL('../../artifacts/reviewlens-fusion.json', import.meta.url));
@@ -28,6 +32,11 @@ export interface AppContext {
   /** The local model's encoders; absent when `analyzer.backend` is `vlm` (they are not loaded then). */
   encoders?: Encoders;
   service: AnalysisService;
+  metrics: ServerMetrics;
+  /** API keys in the metadata store. */
+  keys: ApiKeyStore;
+  /** Hot reload of the production model (absent with the `vlm` backend); started by the server. */
+  watcher?: ModelWatcher;
   /** The search index; absent with the `vlm` backend (no local encoders) or when it could not be opened. */
   retrieval?: Retrieval;
   /** Why `retrieval` is absent, for the search routes' 503 and the health report. */
@@ -73,6 +82,12 @@ function similarFinder(retrieval: Retrieval, k: number): SimilarFinder {
   };
 }
 
+/** The analysis cache: Redis when `redis.url` is set (shared by every server), else in-process. */
+async function openCache(config: Config): Promise<Cache<Analysis> & { close?(): Promise<void>; errors?: number }> {
+  if (config.redis.url === '') return new LruCache<Analysis>(config.cache);
+  return RedisCache.connect<Analysis>({ url: config.redis.url, ttlSeconds: config.cache.ttlSeconds });
+}
+
 /**
  * Opens the stores (applying migrations), bootstraps the registry, and loads the production model
  * with its encoders, or, with `analyzer.backend: vlm`, sets up the vision-language model client
@@ -80,16 +95,24 @@ function similarFinder(retrieval: Retrieval, k: number): SimilarFinder {
  */
 export async function createContext(config: Config, log: (msg: string) => void = () => {}): Promise<AppContext> {
   const meta = await MetadataStore.open({ url: config.database.url, dataDir: config.dataDir });
+  const closers: (() => Promise<void>)[] = [() => meta.close()];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch(() => {});
+  };
   try {
     const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
-    const cache = new LruCache<Analysis>(config.cache);
+    const cache = await openCache(config);
+    if (cache.close) closers.push(() => cache.close?.() ?? Promise.resolve());
     const registry = new ModelRegistry(meta, blobs);
     const boot = await registry.bootstrap(BUNDLED_ARTIFACT);
     if (boot.promoted) log(`promoted the bundled model ${boot.version} to production: ${boot.reason}`);
-    let analyzer: SentimentAnalyzer;
     let encoders: Encoders | undefined;
+    const metrics = new ServerMetrics({ cacheErrors: () => cache.errors ?? 0 });
+    const observe = (stage: string, seconds: number) => metrics.stageSeconds.observe({ stage }, seconds);
+    let analyzer: SentimentAnalyzer;
     let retrieval: Retrieval | undefined;
     let retrievalError: string | undefined = 'the search index needs the local encoders (analyzer.backend is vlm)';
+    let build: ((artifact: ModelArtifact) => Promise<SentimentAnalyzer>) | undefined;
     if (config.analyzer.backend === 'vlm') {
       analyzer = VlmAnalyzer.fromConfig(config);
       log(
@@ -98,49 +121,79 @@ export async function createContext(config: Config, log: (msg: string) => void =
       );
     } else {
       const artifact = await registry.production();
-      encoders = await loadEncoders({
+      const loaded = await loadEncoders({
         modelsDir: config.models.dir,
         threads: config.models.threads,
         text: artifact.encoders.text,
         image: artifact.encoders.image,
       });
-      analyzer = new Analyzer(artifact, encoders, { ...config.limits }, config.models.useImage);
-      log(`serving model ${artifact.name}@${artifact.version} (metadata: ${meta.backend})`);
+      encoders = loaded;
+      closers.push(async () => {
+        await loaded.text.dispose();
+        await loaded.image.dispose();
+      });
+      build = async (a) => {
+        if (a.encoders.text !== loaded.text.id || a.encoders.image !== loaded.image.id) {
+          throw new Error(
+            `it needs encoders ${a.encoders.text} + ${a.encoders.image}, the server runs ${loaded.text.id} + ${loaded.image.id}: restart the server (and re-index) to serve it`,
+          );
+        }
+        return new Analyzer(a, loaded, { ...config.limits }, config.models.useImage, observe);
+      };
+      analyzer = await build(artifact);
+      log(`serving model ${artifact.name}@${artifact.version} (metadata: ${meta.backend}, cache: ${cache.backend})`);
       try {
-        retrieval = await openRetrieval(config, encoders, blobs);
+        const r = await openRetrieval(config, loaded, blobs);
+        retrieval = r;
+        closers.push(() => r.close());
         retrievalError = undefined;
-        log(`search index: ${retrieval.backend.name}, ${await retrieval.backend.count()} reviews`);
+        log(`search index: ${r.backend.name}, ${await r.backend.count()} reviews`);
       } catch (e) {
         // Analysis still works without the index; search answers 503 with this reason.
         retrievalError = `the search index could not be opened: ${(e as Error).message}`;
         log(`WARNING: ${retrievalError}`);
       }
     }
-    const loaded = encoders;
     const index = retrieval;
+    const service = new AnalysisService(
+      analyzer,
+      cache,
+      index ? similarFinder(index, config.retrieval.similarK) : undefined,
+      { cacheLookup: (hit) => metrics.cacheLookups.inc({ result: hit ? 'hit' : 'miss' }) },
+    );
+    metrics.setModel(service.model);
+    const watcher = build
+      ? new ModelWatcher({
+          registry,
+          current: () => service.model,
+          build,
+          swap: (a) => {
+            service.swap(a);
+            metrics.setModel(a.model);
+          },
+          intervalMs: config.models.reloadIntervalSeconds * 1000,
+          log: (level, msg) => log(level === 'error' ? `ERROR: ${msg}` : msg),
+          onReload: (result) => metrics.reloads.inc({ result }),
+        })
+      : undefined;
+    if (watcher) closers.push(() => watcher.stop());
     return {
       config,
       meta,
       blobs,
       cache,
       registry,
-      ...(loaded ? { encoders: loaded } : {}),
-      service: new AnalysisService(
-        analyzer,
-        cache,
-        index ? similarFinder(index, config.retrieval.similarK) : undefined,
-      ),
+      metrics,
+      keys: new ApiKeyStore(meta),
+      ...(watcher ? { watcher } : {}),
+      ...(encoders ? { encoders } : {}),
+      service,
       ...(index ? { retrieval: index } : {}),
       ...(retrievalError ? { retrievalError } : {}),
-      async close() {
-        await index?.close();
-        await loaded?.text.dispose();
-        await loaded?.image.dispose();
-        await meta.close();
-      },
+      close: closeAll,
     };
   } catch (e) {
-    await meta.close().catch(() => {});
+    await closeAll();
     throw e;
   }
 }

@@ -107,6 +107,7 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
   app.post(
     '/api/search',
     {
+      config: { scope: 'search' },
       schema: {
         summary: 'Search reviews by text, by photo, or both',
         description:
@@ -152,6 +153,7 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
   app.post(
     '/api/reviews',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Index one review (a no-op when the same review is indexed already)',
         description:
@@ -190,6 +192,7 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
   app.get(
     '/api/reviews/:id',
     {
+      config: { scope: 'search' },
       schema: {
         summary: 'One indexed review',
         tags: ['search'],
@@ -208,6 +211,7 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
   app.patch(
     '/api/reviews/:id',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Change a review’s label, rating, date or source (text, product and photo make its id)',
         tags: ['search'],
@@ -228,6 +232,7 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
   app.delete(
     '/api/reviews/:id',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Remove a review from the index',
         tags: ['search'],
@@ -247,6 +252,7 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
   app.get(
     '/api/index/stats',
     {
+      config: { scope: 'search' },
       schema: {
         summary: 'Counts and sizes of the search index',
         tags: ['search'],
@@ -269,7 +275,11 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
 
   app.get(
     '/api/photos/:id',
-    { schema: { summary: 'A stored review photo, as uploaded', tags: ['search'], params: photoParam } },
+    {
+      // Public: the id is the photo's sha256, so only someone who was given the URL can fetch it.
+      config: { scope: 'public' },
+      schema: { summary: 'A stored review photo, as uploaded', tags: ['search'], params: photoParam },
+    },
     async (req, reply) => {
       const bytes = await photo((req.params as { id: string }).id);
       const type = await fileTypeFromBuffer(bytes);
@@ -282,7 +292,10 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
 
   app.get(
     '/api/photos/:id/thumbnail',
-    { schema: { summary: 'A 256-pixel JPEG thumbnail of a stored photo', tags: ['search'], params: photoParam } },
+    {
+      config: { scope: 'public' },
+      schema: { summary: 'A 256-pixel JPEG thumbnail of a stored photo', tags: ['search'], params: photoParam },
+    },
     async (req, reply) => {
       const bytes = await photo((req.params as { id: string }).id);
       const thumb = await sharp(bytes, { limitInputPixels: limits.maxImagePixels })

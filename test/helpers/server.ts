@@ -10,11 +10,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts the real server on 127.0.0.1 with an ephemeral port, embedded stores in a temp directory. */
+/**
+ * Starts the real server on 127.0.0.1 with an ephemeral port, embedded stores in a temp directory.
+ * API keys are off unless `env` turns them on (`REVIEWLENS_AUTH: 'true'`): the auth tests do.
+ */
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
   const dataDir = tempDir();
   const cfg = loadConfig({
-    env: { REVIEWLENS_MODELS_DIR: MODELS_DIR, ...env },
+    env: {
+      REVIEWLENS_MODELS_DIR: MODELS_DIR,
+      REVIEWLENS_AUTH: 'false',
+      REVIEWLENS_RELOAD_INTERVAL_SECONDS: '0',
+      ...env,
+    },
     cwd: dataDir,
     overrides: { dataDir, 'database.url': env.DATABASE_URL ?? 'memory://', 'server.port': 0 },
   });

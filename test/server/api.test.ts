@@ -227,10 +227,12 @@ describe('GET /api/health and /api/docs', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/analyze',
+      '/api/analyze/batch',
       '/api/health',
       '/api/index/stats',
       '/api/photos/{id}',
       '/api/photos/{id}/thumbnail',
+      '/api/ready',
       '/api/reviews',
       '/api/reviews/{id}',
       '/api/search',

@@ -71,6 +71,25 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('training_runs').execute();
     },
   },
+  '0003_api_keys': {
+    async up(db: Kysely<unknown>) {
+      // Only the sha256 of a key is kept; `prefix` is its public part, shown in lists and used to look it up.
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('prefix', 'text', (c) => c.notNull().unique())
+        .addColumn('key_hash', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'jsonb', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('last_used_at', 'timestamptz')
+        .addColumn('revoked_at', 'timestamptz')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('api_keys').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

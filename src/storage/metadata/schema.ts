@@ -45,9 +45,23 @@ export interface ModelAliasHistoryTable {
   changed_at: ColumnType<Date, Date | undefined, never>;
 }
 
+/** API keys: only the sha256 of each key is stored; `prefix` is the public part shown in lists. */
+export interface ApiKeysTable {
+  id: Generated<number>;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  /** Scope names (`analyze`, `search`, `label`, `admin`); written as a JSON string. */
+  scopes: ColumnType<string[], string, string>;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
 export interface Database {
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;
   training_runs: TrainingRunsTable;
   model_alias_history: ModelAliasHistoryTable;
+  api_keys: ApiKeysTable;
 }

@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import type { ApiKeyInfo, ApiKeyStore, CreatedApiKey } from '../../server/auth/index.js';
+import { withMetadata } from '../shared.js';
+
+const say = (m: string) => process.stdout.write(`${m}\n`);
+
+/** The line printed with a new key: it exists nowhere else. */
+export const SHOWN_ONCE_NOTE =
+  'This key is shown only once and will not be shown again: store it now (only its sha256 hash is kept).';
+
+/** Opens the API keys of the configured metadata store, runs `fn`, and closes the store. */
+async function withKeys<T>(program: Command, fn: (keys: ApiKeyStore) => Promise<T>): Promise<T> {
+  const { ApiKeyStore } = await import('../../server/auth/keys.js');
+  return withMetadata(program, (meta) => fn(new ApiKeyStore(meta)));
+}
+
+const when = (d: Date | null) => (d ? `${d.toISOString().slice(0, 19).replace('T', ' ')}Z` : '-');
+
+/** Rows of cells -> lines with columns padded to their widest cell. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function printCreated(k: CreatedApiKey, json: boolean): void {
+  if (json) {
+    say(JSON.stringify({ ...k, note: SHOWN_ONCE_NOTE }, null, 2));
+    return;
+  }
+  say(`created API key ${k.id} "${k.name}" (prefix ${k.prefix}, scopes ${k.scopes.join(', ')})`);
+  say('');
+  say(`  ${k.key}`);
+  say('');
+  say(SHOWN_ONCE_NOTE);
+  say('Send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`.');
+}
+
+function printList(keys: ApiKeyInfo[]): void {
+  if (keys.length === 0) {
+    say('no API keys yet: create one with `reviewlens keys create --name NAME --scopes analyze,search`');
+    return;
+  }
+  const rows = keys.map((k) => [
+    String(k.id),
+    k.name,
+    k.prefix,
+    k.scopes.join(','),
+    when(k.createdAt),
+    when(k.lastUsedAt),
+    when(k.revokedAt),
+  ]);
+  for (const line of table([['id', 'name', 'prefix', 'scopes', 'created', 'last used', 'revoked'], ...rows])) {
+    say(line);
+  }
+}
+
+/** `reviewlens keys create|list|revoke`: API keys for the HTTP API (stored hashed; a key is shown once). */
+export function registerKeysCommands(program: Command): void {
+  const keys = program
+    .command('keys')
+    .description('API keys for the HTTP API: create (shown once, stored hashed), list, revoke');
+
+  keys
+    .command('create')
+    .description('create an API key; it is printed once and never again')
+    .requiredOption('-n, --name <name>', 'who or what uses the key (e.g. "checkout-service")')
+    .requiredOption('-s, --scopes <list>', 'comma-separated: analyze, search, label, admin (admin implies all)')
+    .option('--json', 'print JSON')
+    .action(async (o: { name: string; scopes: string; json?: boolean }) => {
+      const created = await withKeys(program, (k) => k.create({ name: o.name, scopes: o.scopes }));
+      printCreated(created, o.json === true);
+    });
+
+  keys
+    .command('list')
+    .description('list API keys (never the keys themselves): id, name, prefix, scopes, created, last used, revoked')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const list = await withKeys(program, (k) => k.list());
+      if (o.json) say(JSON.stringify(list, null, 2));
+      else printList(list);
+    });
+
+  keys
+    .command('revoke')
+    .description('revoke an API key; running servers refuse it within 30 s (at once on the server that revoked it)')
+    .argument('<id|prefix>', 'the id or prefix that `keys list` shows')
+    .action(async (ref: string) => {
+      const { key, alreadyRevoked } = await withKeys(program, (k) => k.revoke(ref));
+      say(
+        alreadyRevoked
+          ? `API key ${key.id} "${key.name}" (${key.prefix}) was already revoked at ${when(key.revokedAt)}`
+          : `revoked API key ${key.id} "${key.name}" (${key.prefix})`,
+      );
+    });
+}
