@@ -97,12 +97,12 @@ interface FusionParams {
   dense: number;
 }
 
-function hybrid(l: Lists, p: FusionParams): string[][] {
+function hybrid(l: Lists, p: FusionParams, candidates = CANDIDATES): string[][] {
   return l.bm25.map((b, i) =>
     reciprocalRankFusion(
       [
-        { name: 'bm25', weight: p.bm25, candidates: b.slice(0, CANDIDATES) },
-        { name: 'dense', weight: p.dense, candidates: (l.dense[i] as Candidate[]).slice(0, CANDIDATES) },
+        { name: 'bm25', weight: p.bm25, candidates: b.slice(0, candidates) },
+        { name: 'dense', weight: p.dense, candidates: (l.dense[i] as Candidate[]).slice(0, candidates) },
       ],
       p.k,
     ).map((f) => f.id),
@@ -177,6 +177,12 @@ for (const c of sets) {
     ],
   ];
   const def = hybrid(l, chosen);
+  if (CANDIDATES < 100) {
+    rows.push([
+      `default hybrid with 100 candidates per list instead of ${CANDIDATES}`,
+      evaluate(c, hybrid(l, chosen, 100)),
+    ]);
+  }
   for (const rr of rerankers) {
     log(`${c.name}: reranking with ${rr.name}`);
     rows.push([`default hybrid + rerank top ${RERANK_DEPTH} (${rr.name})`, evaluate(c, await rerankAll(c, def, rr))]);

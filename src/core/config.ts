@@ -42,8 +42,8 @@ export const configSchema = z
         threads: z.coerce.number().int().min(1).max(64).default(1),
         /** Use the photo when one is given (false: always analyze text only). */
         useImage: envBoolean.default(true),
-        /** Concurrent requests share encoder calls: at most this many items per call (1: off). */
-        microBatchMax: z.coerce.number().int().min(1).max(256).default(16),
+        /** Concurrent requests share encoder calls, at most this many items per call; 1: off (the default, measured faster here). */
+        microBatchMax: z.coerce.number().int().min(1).max(256).default(1),
         /** How long a request waits for others to join its encoder call. */
         microBatchWaitMs: z.coerce.number().min(0).max(100).default(2),
         /** How often a server checks the registry's `production` alias and hot-swaps a new model (0: never). */

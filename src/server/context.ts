@@ -6,6 +6,7 @@ import type { SimilarReview } from '../core/types.js';
 import { VlmAnalyzer } from '../llm/index.js';
 import type { ModelArtifact } from '../models/artifact.js';
 import { type Encoders, loadEncoders } from '../models/index.js';
+import { batchedEncoders, type EncoderBatching } from '../models/micro-batch.js';
 import { openRetrieval, type Retrieval, type SearchHit } from '../retrieval/index.js';
 import {
   type Analysis,
@@ -85,7 +86,12 @@ function similarFinder(retrieval: Retrieval, k: number): SimilarFinder {
 /** The analysis cache: Redis when `redis.url` is set (shared by every server), else in-process. */
 async function openCache(config: Config): Promise<Cache<Analysis> & { close?(): Promise<void>; errors?: number }> {
   if (config.redis.url === '') return new LruCache<Analysis>(config.cache);
-  return RedisCache.connect<Analysis>({ url: config.redis.url, ttlSeconds: config.cache.ttlSeconds });
+  // Its own prefix: the rate limiter keeps its counters under reviewlens:ratelimit:.
+  return RedisCache.connect<Analysis>({
+    url: config.redis.url,
+    ttlSeconds: config.cache.ttlSeconds,
+    keyPrefix: 'reviewlens:cache:',
+  });
 }
 
 /**
@@ -107,7 +113,11 @@ export async function createContext(config: Config, log: (msg: string) => void =
     const boot = await registry.bootstrap(BUNDLED_ARTIFACT);
     if (boot.promoted) log(`promoted the bundled model ${boot.version} to production: ${boot.reason}`);
     let encoders: Encoders | undefined;
-    const metrics = new ServerMetrics({ cacheErrors: () => cache.errors ?? 0 });
+    let batching: EncoderBatching | undefined;
+    const metrics = new ServerMetrics({
+      cacheErrors: () => cache.errors ?? 0,
+      queueDepth: () => batching?.queueDepth() ?? {},
+    });
     const observe = (stage: string, seconds: number) => metrics.stageSeconds.observe({ stage }, seconds);
     let analyzer: SentimentAnalyzer;
     let retrieval: Retrieval | undefined;
@@ -121,12 +131,19 @@ export async function createContext(config: Config, log: (msg: string) => void =
       );
     } else {
       const artifact = await registry.production();
-      const loaded = await loadEncoders({
+      const raw = await loadEncoders({
         modelsDir: config.models.dir,
         threads: config.models.threads,
         text: artifact.encoders.text,
         image: artifact.encoders.image,
       });
+      // Concurrent requests share encoder calls when models.microBatchMax > 1 (off by default: on two
+      // cores the quantised encoders gained nothing from batching, see docs/benchmarks.md).
+      if (config.models.microBatchMax > 1) {
+        const o = { maxBatch: config.models.microBatchMax, maxWaitMs: config.models.microBatchWaitMs };
+        batching = batchedEncoders(raw, { text: o, image: o });
+      }
+      const loaded = batching?.encoders ?? raw;
       encoders = loaded;
       closers.push(async () => {
         await loaded.text.dispose();

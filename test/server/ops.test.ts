@@ -25,7 +25,8 @@ function variant(version: string, textEncoder?: string): Uint8Array {
 describe('operations', () => {
   let srv: RunningServer;
   beforeAll(async () => {
-    srv = await startServer({ REVIEWLENS_MAX_BATCH_ITEMS: '4' });
+    // Micro-batching on here (it is off by default), so the batch below goes through the batcher.
+    srv = await startServer({ REVIEWLENS_MAX_BATCH_ITEMS: '4', REVIEWLENS_MICRO_BATCH_MAX: '8' });
   });
   afterAll(async () => {
     await srv?.close();
@@ -72,7 +73,7 @@ describe('operations', () => {
     expect(text).toMatch(/reviewlens_cache_lookups_total\{result="hit"\} [1-9]/);
     expect(text).toMatch(/reviewlens_cache_lookups_total\{result="miss"\} [1-9]/);
     expect(text).toMatch(/reviewlens_model_info\{name="reviewlens-fusion",version="[^"]+"\} 1/);
-    expect(text).toMatch(/reviewlens_queue_depth/);
+    expect(text).toMatch(/reviewlens_queue_depth\{queue="text"\} 0/);
     expect(text).toMatch(/reviewlens_rate_limited_total/);
   });
 
