@@ -37,7 +37,9 @@ program
       // A fresh store: without a key nobody could call the API. Shown once, on the terminal, not in the log.
       const first = await ctx.keys.create({ name: 'first-admin', scopes: ['admin'] });
       logger.warn('created the first API key (scope admin); it is printed once on stderr, not logged');
-      err(`\nFirst API key (admin), shown only this once:\n\n  ${first.key}\n\nMake narrower ones with \`reviewlens keys create\`.\n`);
+      err(
+        `\nFirst API key (admin), shown only this once:\n\n  ${first.key}\n\nMake narrower ones with \`reviewlens keys create\`.\n`,
+      );
     }
     const app = await buildServer(ctx, { logger });
     let closing = false;

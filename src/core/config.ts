@@ -151,6 +151,8 @@ export const configSchema = z
           .prefault({}),
         /** How many similar reviews `/api/analyze` returns (0: none). */
         similarK: z.coerce.number().int().min(0).max(50).default(5),
+        /** How long the similar reviews kept with a cached analysis are reused before being looked up again. */
+        similarCacheSeconds: z.coerce.number().min(0).default(60),
         qdrant: z
           .object({
             url: z.string().default(''),

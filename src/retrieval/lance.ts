@@ -113,6 +113,7 @@ export class LanceReviewIndex implements RecordStore {
   private writes: Promise<unknown> = Promise.resolve();
   /** Whether the full-text index exists (it is created with the first rows); no per-query check. */
   private ftsReady = false;
+  private ftsCheckedAt = 0;
 
   private constructor(
     private readonly db: Connection,
@@ -314,8 +315,12 @@ export class LanceReviewIndex implements RecordStore {
   /** BM25 over title + text; the query is matched term by term (no query syntax), so any text is safe. */
   async searchText(query: string, opts: ListOptions): Promise<Candidate[]> {
     if (query.trim() === '') return [];
-    // Another process may have written the first rows (and the index) since this one opened the table.
-    if (!this.ftsReady) this.ftsReady = (await this.table.listIndices()).some((i) => i.columns[0] === 'search_text');
+    // Another process may have written the first rows (and the index) since this one opened the table:
+    // look again, at most once a second.
+    if (!this.ftsReady && Date.now() - this.ftsCheckedAt > 1000) {
+      this.ftsCheckedAt = Date.now();
+      this.ftsReady = (await this.table.listIndices()).some((i) => i.columns[0] === 'search_text');
+    }
     if (!this.ftsReady) return [];
     let q = this.table.query().fullTextSearch(new MatchQuery(query, 'search_text'));
     const where = filterSql(opts.filters);

@@ -4,6 +4,9 @@ import type { AnalysisResult, AnalyzeInput, SimilarReview } from '../core/types.
 import type { Cache } from '../storage/cache.js';
 import type { Analysis, AnalysisVectors, SentimentAnalyzer } from './analyzer.js';
 
+/** What the cache holds: the analysis, and the similar reviews found for it with when they were found. */
+type CachedAnalysis = Analysis & { similar?: { reviews: SimilarReview[]; at: number } };
+
 /** Finds reviews like the analyzed one (the search index); given the analyzer's vectors when it has them. */
 export type SimilarFinder = (input: AnalyzeInput, vectors: AnalysisVectors | undefined) => Promise<SimilarReview[]>;
 
@@ -16,7 +19,11 @@ export class AnalysisService {
     private analyzer: SentimentAnalyzer,
     private readonly cache: Cache<Analysis>,
     private readonly similar?: SimilarFinder,
-    private readonly hooks: { cacheLookup?: (hit: boolean) => void } = {},
+    private readonly hooks: {
+      cacheLookup?: (hit: boolean) => void;
+      /** How long similar reviews kept with a cached analysis are reused (default 60 s; 0: always looked up). */
+      similarTtlMs?: number;
+    } = {},
   ) {}
 
   get model() {
@@ -34,20 +41,29 @@ export class AnalysisService {
     const key = `analysis:${analyzer.model.name}@${analyzer.model.version}:${sha256(typeof input.text === 'string' ? input.text : '')}:${input.image ? sha256(input.image) : '-'}`;
     const hit = await this.cache.get(key);
     this.hooks.cacheLookup?.(hit !== undefined);
-    const result = hit ?? (await analyzer.analyze(input));
-    if (!hit) await this.cache.set(key, result);
-    // Similar reviews are looked up on every call, cached or not: the index changes more often than the model.
-    // A failing index costs the answer its similar reviews, not the analysis: the reason is in `warnings`.
+    const result: CachedAnalysis = hit ?? (await analyzer.analyze(input));
+    // Similar reviews are kept with the analysis for a short while only: the index changes more often than
+    // the model. A failing index costs the answer its similar reviews, not the analysis: the reason is in `warnings`.
     let similar: SimilarReview[] = [];
     const warnings: string[] = [];
-    if (this.similar) {
+    const ttl = this.hooks.similarTtlMs ?? 60_000;
+    const fresh = result.similar && Date.now() - result.similar.at < ttl ? result.similar.reviews : undefined;
+    let store = !hit;
+    if (fresh) {
+      similar = fresh;
+    } else if (this.similar) {
       try {
         similar = await this.similar(input, result.vectors);
+        if (ttl > 0) {
+          result.similar = { reviews: similar, at: Date.now() };
+          store = true;
+        }
       } catch (e) {
         warnings.push(`similar reviews unavailable: ${(e as Error).message}`);
       }
     }
-    const { vectors: _internal, ...answer } = result;
+    if (store) await this.cache.set(key, result);
+    const { vectors: _internal, similar: _kept, ...answer } = result;
     return {
       ...answer,
       similar_reviews: similar,

@@ -176,7 +176,10 @@ export async function createContext(config: Config, log: (msg: string) => void =
       analyzer,
       cache,
       index ? similarFinder(index, config.retrieval.similarK) : undefined,
-      { cacheLookup: (hit) => metrics.cacheLookups.inc({ result: hit ? 'hit' : 'miss' }) },
+      {
+        cacheLookup: (hit) => metrics.cacheLookups.inc({ result: hit ? 'hit' : 'miss' }),
+        similarTtlMs: config.retrieval.similarCacheSeconds * 1000,
+      },
     );
     metrics.setModel(service.model);
     const watcher = build

@@ -116,6 +116,8 @@ describe('LanceReviewIndex', () => {
     const writer = await LanceReviewIndex.open({ uri: shared, textDim: 3, imageDim: 2 });
     expect(await reader.searchText('kettle', { limit: 5 })).toEqual([]);
     await writer.upsertVectors([{ record: rec('k', 'The kettle leaks'), textVector: v(1, 0, 0) }]);
+    // The reader looks for a new full-text index at most once a second.
+    await new Promise((r) => setTimeout(r, 1100));
     expect((await reader.searchText('kettle', { limit: 5 })).map((c) => c.id)).toEqual(['k']);
     expect((await reader.searchVector('text', v(1, 0, 0), { limit: 1 }))[0]?.id).toBe('k');
     await writer.close();
