@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Connection, connect, Index, MatchQuery, type Table } from '@lancedb/lancedb';
 import { Bool, Field, FixedSizeList, Float32, Float64, Schema, Utf8 } from 'apache-arrow';
-import { SENTIMENTS, type Sentiment } from '../core/types.js';
+import { recordFromStored, storedFields } from './stored-fields.js';
 import type {
   Candidate,
   ListOptions,
@@ -85,22 +85,6 @@ function dirBytes(path: string): number {
     total += e.isDirectory() ? dirBytes(p) : statSync(p).size;
   }
   return total;
-}
-
-function toRecord(r: Row): ReviewRecord {
-  const str = (k: string) => (typeof r[k] === 'string' ? (r[k] as string) : null);
-  const label = str('label');
-  return {
-    id: r.id as string,
-    text: r.text as string,
-    title: str('title'),
-    product: str('product'),
-    rating: typeof r.rating === 'number' ? r.rating : null,
-    date: str('date'),
-    source: str('source'),
-    label: label && (SENTIMENTS as readonly string[]).includes(label) ? (label as Sentiment) : null,
-    imageId: str('image_id'),
-  };
 }
 
 /**
@@ -221,16 +205,8 @@ export class LanceReviewIndex implements RecordStore {
       }
       return {
         id: r.id,
-        text: r.text,
-        title: r.title ?? null,
+        ...storedFields(r, Boolean(imageVector)),
         search_text: r.title ? `${r.title}\n${r.text}` : r.text,
-        product: r.product ?? null,
-        rating: r.rating ?? null,
-        date: r.date ?? null,
-        source: r.source ?? null,
-        label: r.label ?? null,
-        image_id: r.imageId ?? null,
-        has_image: Boolean(imageVector),
         indexed_at: now,
         text_vec: Array.from(textVector),
         image_vec: imageVector ? Array.from(imageVector) : null,
@@ -325,11 +301,9 @@ export class LanceReviewIndex implements RecordStore {
     let q = this.table.query().fullTextSearch(new MatchQuery(query, 'search_text'));
     const where = filterSql(opts.filters);
     if (where) q = q.where(where);
-    const rows = await q
-      .select([...RECORD_COLUMNS, '_score'])
-      .limit(opts.limit)
-      .toArray();
-    return rows.map((r: Row) => ({ id: r.id as string, score: r._score as number, record: toRecord(r) }));
+    // Ids and scores only: reading every candidate's text costs more than looking up the hits' records.
+    const rows = await q.select(['id', '_score']).limit(opts.limit).toArray();
+    return rows.map((r: Row) => ({ id: r.id as string, score: r._score as number }));
   }
 
   /** Cosine nearest neighbours (exact below `annMinRows`, HNSW + refine above); score = cosine similarity. */
@@ -345,11 +319,8 @@ export class LanceReviewIndex implements RecordStore {
       .ef(Math.max(this.opts.ef, opts.limit * this.opts.refineFactor));
     const where = filterSql(filters);
     if (where) q = q.where(where);
-    const rows = await q
-      .select([...RECORD_COLUMNS, '_distance'])
-      .limit(opts.limit)
-      .toArray();
-    return rows.map((r: Row) => ({ id: r.id as string, score: 1 - (r._distance as number), record: toRecord(r) }));
+    const rows = await q.select(['id', '_distance']).limit(opts.limit).toArray();
+    return rows.map((r: Row) => ({ id: r.id as string, score: 1 - (r._distance as number) }));
   }
 
   /** Exact nearest neighbours, bypassing any ANN index (the benchmark's ground truth for recall). */
@@ -376,7 +347,7 @@ export class LanceReviewIndex implements RecordStore {
         .where(`id IN (${part.map(sqlString).join(', ')})`)
         .select(RECORD_COLUMNS)
         .toArray();
-      for (const r of rows) out.set(r.id as string, toRecord(r));
+      for (const r of rows) out.set(r.id as string, recordFromStored(r.id as string, r));
     }
     return out;
   }

@@ -9,7 +9,7 @@
  */
 import { Client, errors, type Types } from '@opensearch-project/opensearch';
 import { AppError, ConfigError, UnavailableError } from '../core/errors.js';
-import { SENTIMENTS, type Sentiment } from '../core/types.js';
+import { chunks, recordFromStored, storedFields } from './stored-fields.js';
 import type { Candidate, LexicalIndex, ListOptions, RecordStore, ReviewRecord, SearchFilters } from './types.js';
 
 type QueryContainer = Types.Common_QueryDsl.QueryContainer;
@@ -65,18 +65,6 @@ export class OpenSearchBulkError extends OpenSearchRequestError {
 }
 
 /** The source document stored per review (`_id` is the review id). */
-type ReviewSource = {
-  text: string;
-  title: string | null;
-  product: string | null;
-  rating: number | null;
-  date: string | null;
-  source: string | null;
-  label: Sentiment | null;
-  image_id: string | null;
-  has_image: boolean;
-};
-
 const ENGLISH_BM25 = { type: 'text', analyzer: 'english', similarity: 'BM25' } as const;
 
 /** Settings and mappings `ensureIndex` creates the index with. BM25 is the default similarity; it is set explicitly. */
@@ -133,42 +121,6 @@ export function toOpenSearchFilters(f: SearchFilters | undefined): QueryContaine
     });
   }
   if (f.hasImage !== undefined) out.push({ term: { has_image: f.hasImage } });
-  return out;
-}
-
-function toSource(r: ReviewRecord): ReviewSource {
-  return {
-    text: r.text,
-    title: r.title ?? null,
-    product: r.product ?? null,
-    rating: r.rating ?? null,
-    date: r.date ?? null,
-    source: r.source ?? null,
-    label: r.label ?? null,
-    image_id: r.imageId ?? null,
-    has_image: r.imageId != null,
-  };
-}
-
-function fromSource(id: string, s: Record<string, unknown>): ReviewRecord {
-  const str = (k: string) => (typeof s[k] === 'string' ? (s[k] as string) : null);
-  const label = str('label');
-  return {
-    id,
-    text: str('text') ?? '',
-    title: str('title'),
-    product: str('product'),
-    rating: typeof s.rating === 'number' ? s.rating : null,
-    date: str('date'),
-    source: str('source'),
-    label: label !== null && (SENTIMENTS as readonly string[]).includes(label) ? (label as Sentiment) : null,
-    imageId: str('image_id'),
-  };
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
@@ -265,7 +217,7 @@ export class OpenSearchLexicalIndex implements LexicalIndex, RecordStore {
   /** Indexes reviews (insert or replace, `_id` = review id) with the bulk API, `batchSize` per request. */
   async upsert(records: readonly ReviewRecord[]): Promise<void> {
     for (const batch of chunks(records, this.batchSize)) {
-      const body = batch.flatMap((r) => [{ index: { _index: this.index, _id: r.id } }, toSource(r)]);
+      const body = batch.flatMap((r) => [{ index: { _index: this.index, _id: r.id } }, { ...storedFields(r) }]);
       await this.bulk('index', body);
     }
   }
@@ -314,7 +266,7 @@ export class OpenSearchLexicalIndex implements LexicalIndex, RecordStore {
     for (const batch of chunks([...new Set(ids)], this.batchSize)) {
       const res = await this.call('mget', () => this.client.mget({ index: this.index, body: { ids: batch } }));
       for (const doc of res.body.docs) {
-        if ('found' in doc && doc.found && doc._source) out.set(doc._id, fromSource(doc._id, doc._source));
+        if ('found' in doc && doc.found && doc._source) out.set(doc._id, recordFromStored(doc._id, doc._source));
       }
     }
     return out;

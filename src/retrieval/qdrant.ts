@@ -7,7 +7,7 @@ import {
 } from '@qdrant/js-client-rest';
 import { AppError, ConfigError, UnavailableError, ValidationError } from '../core/errors.js';
 import { sha256 } from '../core/ids.js';
-import { SENTIMENTS, type Sentiment } from '../core/types.js';
+import { chunks, recordFromStored, type StoredFields, storedFields } from './stored-fields.js';
 import type {
   Candidate,
   ListOptions,
@@ -48,17 +48,8 @@ export class QdrantRequestError extends AppError {
 }
 
 /** What each point's payload holds: the review's fields, its original id, and whether it has a photo vector. */
-interface ReviewPayload {
+interface ReviewPayload extends StoredFields {
   review_id: string;
-  text: string;
-  title: string | null;
-  product: string | null;
-  rating: number | null;
-  date: string | null;
-  source: string | null;
-  label: Sentiment | null;
-  image_id: string | null;
-  has_image: boolean;
 }
 
 /** The payload indexes `ensureCollection` creates, one per filterable field. */
@@ -126,18 +117,7 @@ export function toQdrantFilter(f: SearchFilters | undefined): Schemas['Filter'] 
 }
 
 function toPayload(r: ReviewRecord, hasImage: boolean): ReviewPayload {
-  return {
-    review_id: r.id,
-    text: r.text,
-    title: r.title ?? null,
-    product: r.product ?? null,
-    rating: r.rating ?? null,
-    date: r.date ?? null,
-    source: r.source ?? null,
-    label: r.label ?? null,
-    image_id: r.imageId ?? null,
-    has_image: hasImage,
-  };
+  return { review_id: r.id, ...storedFields(r, hasImage) };
 }
 
 type Payload = Record<string, unknown> | null | undefined;
@@ -145,28 +125,6 @@ type Payload = Record<string, unknown> | null | undefined;
 function reviewIdOf(payload: Payload): string | undefined {
   const id = payload?.review_id;
   return typeof id === 'string' ? id : undefined;
-}
-
-function fromPayload(p: Record<string, unknown>, id: string): ReviewRecord {
-  const str = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : null);
-  const label = str('label');
-  return {
-    id,
-    text: str('text') ?? '',
-    title: str('title'),
-    product: str('product'),
-    rating: typeof p.rating === 'number' ? p.rating : null,
-    date: str('date'),
-    source: str('source'),
-    label: label !== null && (SENTIMENTS as readonly string[]).includes(label) ? (label as Sentiment) : null,
-    imageId: str('image_id'),
-  };
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** HTTP status of an error thrown by the client's fetcher (its `ApiError` carries `status` and `data`). */
@@ -314,7 +272,7 @@ export class QdrantVectorIndex implements VectorIndex, RecordStore {
       );
       for (const p of points) {
         const id = reviewIdOf(p.payload);
-        if (id !== undefined && wanted.has(id) && p.payload) out.set(id, fromPayload(p.payload, id));
+        if (id !== undefined && wanted.has(id) && p.payload) out.set(id, recordFromStored(id, p.payload));
       }
     }
     return out;
