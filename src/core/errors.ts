@@ -74,3 +74,10 @@ export class UnavailableError extends AppError {
 export function isAppError(e: unknown): e is AppError {
   return e instanceof AppError;
 }
+
+/** The work took longer than the time allowed (`server.requestTimeoutMs`). */
+export class TimeoutError extends AppError {
+  constructor(message: string) {
+    super(message, { statusCode: 503, code: 'timeout' });
+  }
+}

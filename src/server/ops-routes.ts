@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { isAppError } from '../core/errors.js';
+import { isAppError, TimeoutError } from '../core/errors.js';
 import type { AppContext } from './context.js';
 import { analysisSchema, errorSchema } from './schemas.js';
 
@@ -10,7 +10,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(Object.assign(new Error(`${what} took longer than ${ms} ms`), { statusCode: 503, code: 'timeout' })),
+      () => reject(new TimeoutError(`${what} took longer than ${ms} ms (server.requestTimeoutMs)`)),
       ms,
     );
   });

@@ -208,3 +208,25 @@ describe('keys and rate limits on the real server (in-process limits)', () => {
     expect(metrics).toMatch(/reviewlens_rate_limited_total\{route="\/api\/analyze"\} 1/);
   });
 });
+
+describe('request timeout', () => {
+  let srv: RunningServer;
+  beforeAll(async () => {
+    srv = await startServer({ REVIEWLENS_REQUEST_TIMEOUT_MS: '60' });
+  });
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  it('answers 503 timeout when an analysis takes longer than server.requestTimeoutMs, and keeps serving', async () => {
+    // Eight photos take far more than 60 ms on two cores.
+    const items = Array.from({ length: 8 }, (_, i) => ({ text: `slow ${i}`, image_base64: photo }));
+    const r = await post(srv, '/api/analyze/batch', { items });
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'timeout',
+      message: expect.stringMatching(/longer than 60 ms/),
+    });
+    expect((await fetch(`${srv.url}/api/health`)).status).toBe(200);
+  });
+});
