@@ -5,6 +5,7 @@ import { NotFoundError, UnavailableError, ValidationError } from '../core/errors
 import type { Sentiment } from '../core/types.js';
 import type { Retrieval, ReviewInput, SearchFilters, SearchMode, SearchRequest } from '../retrieval/index.js';
 import { type AppContext, thumbnailUrl } from './context.js';
+import { withTimeout } from './ops-routes.js';
 import {
   errorSchema,
   indexStatsSchema,
@@ -139,7 +140,11 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
         ...(body.mode ? { mode: body.mode } : {}),
         ...(body.rerank !== undefined ? { rerank: body.rerank } : {}),
       };
-      const res = await retrieval.searcher.search(request);
+      const res = await withTimeout(
+        retrieval.searcher.search(request),
+        ctx.config.server.requestTimeoutMs,
+        'the search',
+      );
       return {
         ...res,
         hits: res.hits.map((h) => ({
