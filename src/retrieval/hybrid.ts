@@ -158,7 +158,7 @@ export class HybridSearcher {
     const wantRerank = (req.rerank ?? this.settings.rerank) && this.reranker !== undefined && text !== '';
     if (wantRerank && fused.length > 1) {
       try {
-        fused = await this.rerank(text, fused, [bm25, dense, image], rerankScores);
+        fused = await this.rerank(text, fused, rerankScores);
       } catch (e) {
         rerankError = `reranker ${this.reranker?.name} failed, fused order kept: ${(e as Error).message}`;
       }
@@ -166,10 +166,7 @@ export class HybridSearcher {
     const rerank = ms(tRr);
 
     const page = fused.slice(offset, offset + k);
-    const records = await this.recordsOf(
-      page.map((f) => f.id),
-      [bm25, dense, image],
-    );
+    const records = await this.backend.records(page.map((f) => f.id));
     const hits: SearchHit[] = [];
     for (const f of page) {
       const review = records.get(f.id);
@@ -189,28 +186,11 @@ export class HybridSearcher {
     };
   }
 
-  /** Records of `ids`: from the candidate lists when the backend returned them, else looked up. */
-  private async recordsOf(ids: string[], lists: readonly (readonly Candidate[])[]): Promise<Map<string, ReviewRecord>> {
-    const known = new Map<string, ReviewRecord>();
-    for (const list of lists) for (const c of list) if (c.record) known.set(c.id, c.record);
-    const missing = ids.filter((id) => !known.has(id));
-    if (missing.length > 0) for (const [id, r] of await this.backend.records(missing)) known.set(id, r);
-    return known;
-  }
-
   /** Re-scores the top `rerankDepth` of the fused list; the rest keeps its fused order after them. */
-  private async rerank(
-    query: string,
-    fused: Fused[],
-    lists: readonly (readonly Candidate[])[],
-    out: Map<string, number>,
-  ): Promise<Fused[]> {
+  private async rerank(query: string, fused: Fused[], out: Map<string, number>): Promise<Fused[]> {
     const reranker = this.reranker as Reranker;
     const head = fused.slice(0, this.settings.rerankDepth);
-    const records = await this.recordsOf(
-      head.map((f) => f.id),
-      lists,
-    );
+    const records = await this.backend.records(head.map((f) => f.id));
     const docs = head.map((f) => {
       const r = records.get(f.id);
       return r ? (r.title ? `${r.title}\n${r.text}` : r.text) : '';

@@ -1,6 +1,5 @@
 import { isAppError, ValidationError } from '../core/errors.js';
 import { reviewContentId, sha256 } from '../core/ids.js';
-import type { Sentiment } from '../core/types.js';
 import { decodeImage, type ImageLimits } from '../models/image-input.js';
 import type { Encoders } from '../models/index.js';
 import type { BlobStore } from '../storage/blobs.js';
@@ -8,18 +7,11 @@ import type { RetrievalBackend } from './backend.js';
 import type { QueryEncoders } from './hybrid.js';
 import type { ReviewRecord, VectorizedReview } from './types.js';
 
-/** A review to index, as a user or the pipeline gives it. */
-export interface ReviewInput {
-  text: string;
-  title?: string | null;
-  product?: string | null;
-  rating?: number | null;
-  date?: string | null;
-  source?: string | null;
-  label?: Sentiment | null;
+/** A review to index, as a user or the pipeline gives it: a record without its id, with the photo's bytes. */
+export type ReviewInput = Omit<ReviewRecord, 'id' | 'imageId'> & {
   /** The photo's bytes, when it has one. */
   image?: Uint8Array;
-}
+};
 
 /** The encoders the indexer and the searcher share. */
 export interface ReviewEncoders extends QueryEncoders {

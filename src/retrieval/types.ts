@@ -50,8 +50,6 @@ export interface SearchFilters {
 export interface Candidate {
   id: string;
   score: number;
-  /** The record, when the backend returns it with the ranking (saves a lookup per hit). */
-  record?: ReviewRecord;
 }
 
 /** Which vector a dense search runs against. */

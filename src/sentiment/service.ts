@@ -8,7 +8,12 @@ import type { Analysis, AnalysisVectors, SentimentAnalyzer } from './analyzer.js
 type CachedAnalysis = Analysis & { similar?: { reviews: SimilarReview[]; at: number } };
 
 /** Finds reviews like the analyzed one (the search index); given the analyzer's vectors when it has them. */
-export type SimilarFinder = (input: AnalyzeInput, vectors: AnalysisVectors | undefined) => Promise<SimilarReview[]>;
+export type SimilarFinder = (
+  input: AnalyzeInput,
+  vectors: AnalysisVectors | undefined,
+  /** sha256 of the photo, as the cache key already has it (undefined without a photo). */
+  imageSha: string | undefined,
+) => Promise<SimilarReview[]>;
 
 /**
  * Serves analyses: caches results by (sha256 of text, sha256 of photo, model version), so a cached
@@ -38,7 +43,8 @@ export class AnalysisService {
   async analyze(input: AnalyzeInput): Promise<AnalysisResult> {
     const t0 = performance.now();
     const analyzer = this.analyzer;
-    const key = `analysis:${analyzer.model.name}@${analyzer.model.version}:${sha256(typeof input.text === 'string' ? input.text : '')}:${input.image ? sha256(input.image) : '-'}`;
+    const imageSha = input.image ? sha256(input.image) : undefined;
+    const key = `analysis:${analyzer.model.name}@${analyzer.model.version}:${sha256(typeof input.text === 'string' ? input.text : '')}:${imageSha ?? '-'}`;
     const hit = await this.cache.get(key);
     this.hooks.cacheLookup?.(hit !== undefined);
     const result: CachedAnalysis = hit ?? (await analyzer.analyze(input));
@@ -53,7 +59,7 @@ export class AnalysisService {
       similar = fresh;
     } else if (this.similar) {
       try {
-        similar = await this.similar(input, result.vectors);
+        similar = await this.similar(input, result.vectors, imageSha);
         if (ttl > 0) {
           result.similar = { reviews: similar, at: Date.now() };
           store = true;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../core/config.js';
-import { reviewContentId, sha256 } from '../core/ids.js';
+import { reviewContentId } from '../core/ids.js';
 import type { SimilarReview } from '../core/types.js';
 import { VlmAnalyzer } from '../llm/index.js';
 import type { ModelArtifact } from '../models/artifact.js';
@@ -64,9 +64,9 @@ export function similarReview(h: SearchHit): SimilarReview {
 
 function similarFinder(retrieval: Retrieval, k: number): SimilarFinder {
   const norm = (t: string) => t.normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
-  return async (input, vectors) => {
+  return async (input, vectors, imageSha) => {
     if (k === 0 || typeof input.text !== 'string') return [];
-    const self = reviewContentId({ text: input.text }, input.image ? sha256(input.image) : undefined);
+    const self = reviewContentId({ text: input.text }, imageSha);
     const res = await retrieval.searcher.search({
       text: input.text,
       ...(vectors ? { vectors } : input.image ? { image: input.image } : {}),

@@ -1,11 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS_DIR, ROOT, tempDir } from '../helpers/paths.js';
+import { pgAdmin, SKIP_PG, tempDatabase } from '../helpers/postgres.js';
 
 /**
  * Two real server processes (`reviewlens start`) behind no load balancer, sharing one PostgreSQL
@@ -13,27 +12,11 @@ import { MODELS_DIR, ROOT, tempDir } from '../helpers/paths.js';
  * `.ci/run` starts when they are not running. REVIEWLENS_SKIP_PG=1 or REVIEWLENS_SKIP_REDIS=1 skips.
  */
 const run = promisify(execFile);
-const ADMIN_URL = process.env.REVIEWLENS_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REVIEWLENS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const skip = process.env.REVIEWLENS_SKIP_PG === '1' || process.env.REVIEWLENS_SKIP_REDIS === '1';
-const dbName = `reviewlens_it_${randomBytes(4).toString('hex')}`;
-const dbUrl = (() => {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const skip = SKIP_PG || process.env.REVIEWLENS_SKIP_REDIS === '1';
+const { name: dbName, url: dbUrl } = tempDatabase('reviewlens_it');
 // Redis database 3, flushed before and after: nothing else in these tests uses it.
 const redisUrl = `${REDIS_URL.replace(/\/\d*$/, '')}/3`;
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 const env = (dataDir: string, port: number): NodeJS.ProcessEnv => ({
   ...process.env,
@@ -80,7 +63,7 @@ let key = '';
 
 describe.skipIf(skip)('two servers sharing PostgreSQL and Redis', () => {
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${dbName}`);
+    await pgAdmin(`CREATE DATABASE ${dbName}`);
     const redis = new Redis(redisUrl);
     await redis.flushdb();
     redis.disconnect();
@@ -103,7 +86,7 @@ describe.skipIf(skip)('two servers sharing PostgreSQL and Redis', () => {
     const redis = new Redis(redisUrl);
     await redis.flushdb();
     redis.disconnect();
-    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await pgAdmin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }, 60_000);
 
   const analyze = (port: number, text: string) =>

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetadataStore } from '../../src/storage/index.js';
+import { pgAdmin, SKIP_PG, tempDatabase } from '../helpers/postgres.js';
 import { metadataSuite } from './metadata-suite.js';
 
 /**
@@ -9,31 +8,14 @@ import { metadataSuite } from './metadata-suite.js';
  * not running). Each run works in a database of its own, dropped at the end.
  * REVIEWLENS_TEST_PG_URL names an admin connection; REVIEWLENS_SKIP_PG=1 skips (and says so).
  */
-const ADMIN_URL = process.env.REVIEWLENS_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const skip = process.env.REVIEWLENS_SKIP_PG === '1';
-const dbName = `reviewlens_test_${randomBytes(4).toString('hex')}`;
-const dbUrl = (() => {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const { name: dbName, url: dbUrl } = tempDatabase('reviewlens_test');
 
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-describe.skipIf(skip)('PostgreSQL server', () => {
+describe.skipIf(SKIP_PG)('PostgreSQL server', () => {
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${dbName}`);
+    await pgAdmin(`CREATE DATABASE ${dbName}`);
   });
   afterAll(async () => {
-    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await pgAdmin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   });
 
   metadataSuite('PostgreSQL', () => MetadataStore.open({ url: dbUrl }));
