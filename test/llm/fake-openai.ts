@@ -4,8 +4,10 @@
  * replies in order. It records every request so tests can check what the client sent. It is a stand-in
  * for a VLM server: no model runs behind it.
  */
+
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deadUrl } from '../helpers/replay-server.js';
 
 export interface RecordedRequest {
   method: string;
@@ -93,9 +95,5 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
 
 /** A URL on 127.0.0.1 where nothing listens (a port that was just free). */
 export async function deadBaseUrl(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}/v1`;
+  return `${await deadUrl()}/v1`;
 }

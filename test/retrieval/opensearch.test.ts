@@ -6,8 +6,6 @@
  * response bodies and errors, not BM25 ranking itself.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../src/core/errors.js';
 import { sha256 } from '../../src/core/ids.js';
@@ -18,119 +16,20 @@ import {
   type OpenSearchLexicalIndexOptions,
   toOpenSearchFilters,
 } from '../../src/retrieval/opensearch.js';
-import type { ReviewRecord } from '../../src/retrieval/types.js';
-
-// ---- a local replay server -------------------------------------------------------------------------------
-
-interface Recorded {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  /** Parsed JSON body, or the parsed lines of an NDJSON body. */
-  body: any;
-  raw: string;
-}
-type Reply = { status?: number; body?: unknown } | { hang: true };
-
-interface Replay {
-  url: string;
-  requests: Recorded[];
-  reply(...r: Reply[]): void;
-  close(): Promise<void>;
-}
-
-function parseBody(raw: string, contentType: string | undefined): any {
-  if (raw === '') return undefined;
-  if (contentType?.includes('ndjson')) {
-    return raw
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l));
-  }
-  return JSON.parse(raw);
-}
-
-async function startReplay(): Promise<Replay> {
-  const queue: Reply[] = [];
-  const requests: Recorded[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const u = new URL(req.url ?? '/', 'http://127.0.0.1');
-      requests.push({
-        method: req.method ?? '',
-        path: u.pathname,
-        query: u.searchParams,
-        headers: req.headers,
-        body: parseBody(raw, req.headers['content-type']),
-        raw,
-      });
-      const r = queue.shift() ?? { status: 500, body: { error: 'test: no recorded reply left' } };
-      if ('hang' in r) return;
-      const text = r.body === undefined ? '' : JSON.stringify(r.body);
-      res.writeHead(r.status ?? 200, text === '' ? {} : { 'content-type': 'application/json; charset=UTF-8' });
-      res.end(text);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    reply: (...r) => {
-      queue.push(...r);
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
-/** A URL on 127.0.0.1 where nothing listens (a port that was just free). */
-async function deadUrl(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
+import { deadUrl, type Replay, startReplay } from '../helpers/replay-server.js';
+import { battery, cracked, phone } from '../helpers/sample-reviews.js';
 
 const FIXTURES = new URL('../fixtures/retrieval/opensearch/', import.meta.url);
 function fixture(name: string): any {
   return JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8'));
 }
 
-// ---- test data (ids are the sha256 of the text, as the indexer makes them) --------------------------------
-
-const rec = (text: string, extra: Partial<ReviewRecord> = {}): ReviewRecord => ({ id: sha256(text), text, ...extra });
-const cracked = rec('The screen cracked after two days', {
-  title: 'Fragile',
-  product: 'phone-x',
-  rating: 1,
-  date: '2024-03-02',
-  source: 'shop.example',
-  label: 'negative',
-  imageId: sha256('test'),
-});
-const battery = rec('Battery lasts all week, love it', {
-  product: 'phone-x',
-  rating: 5,
-  date: '2024-03-05',
-  source: 'shop.example',
-  label: 'positive',
-});
-const phone = rec('Arrived on time. It is a phone.');
 const NOT_STORED = '0'.repeat(64);
 
 let srv: Replay;
 const opened: OpenSearchLexicalIndex[] = [];
 beforeAll(async () => {
-  srv = await startReplay();
+  srv = await startReplay({ error: 'test: no recorded reply left' });
 });
 afterAll(async () => {
   await Promise.all(opened.map((o) => o.close()));
