@@ -5,7 +5,6 @@
  *
  *   npm run bench:text-encoder-cost
  */
-import { join } from 'node:path';
 import { loadConfig } from '../src/core/index.js';
 import { machineLine, percentile, writeSection } from '../src/evaluation/index.js';
 import { MiniLmTextEncoder, resolveAsset } from '../src/models/index.js';
