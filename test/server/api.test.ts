@@ -19,7 +19,7 @@ function form(fields: Record<string, string | { bytes: Uint8Array; name: string;
   const f = new FormData();
   for (const [k, v] of Object.entries(fields)) {
     if (typeof v === 'string') f.append(k, v);
-    else f.append(k, new Blob([v.bytes], { type: v.type ?? 'application/octet-stream' }), v.name);
+    else f.append(k, new Blob([new Uint8Array(v.bytes)], { type: v.type ?? 'application/octet-stream' }), v.name);
   }
   return f;
 }

@@ -1,4 +1,5 @@
 export { MIGRATION_NAMES, migrateToLatest } from './migrations.js';
+export { type NewReview, type ReviewQuery, ReviewStore, type StoredReview } from './reviews.js';
 export type { Database } from './schema.js';
 export {
   type AliasChange,

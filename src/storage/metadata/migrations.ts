@@ -90,6 +90,81 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('api_keys').execute();
     },
   },
+  '0004_reviews': {
+    async up(db: Kysely<unknown>) {
+      // The system of record for reviews: ingested, imported or synthesized. The id is the content hash
+      // (core/ids reviewContentId), so the same review from two sources or two runs is one row.
+      await db.schema
+        .createTable('reviews')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('title', 'text')
+        .addColumn('author', 'text')
+        .addColumn('rating', 'real')
+        .addColumn('review_date', 'text')
+        .addColumn('product', 'text')
+        .addColumn('url', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('photo_blobs', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('label', 'text')
+        .addColumn('label_source', 'text')
+        .addColumn('provenance', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('reviews_source').on('reviews').columns(['source', 'created_at']).execute();
+      await db.schema.createIndex('reviews_label').on('reviews').columns(['label']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('reviews').execute();
+    },
+  },
+  '0005_pipeline': {
+    async up(db: Kysely<unknown>) {
+      // Pipeline runs, their steps (state kept here so a run can resume) and their logs.
+      await db.schema
+        .createTable('pipeline_runs')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('flow', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('params', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('requested_by', 'text')
+        .addColumn('error', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('started_at', 'timestamptz')
+        .addColumn('finished_at', 'timestamptz')
+        .execute();
+      await db.schema
+        .createTable('pipeline_steps')
+        .addColumn('run_id', 'integer', (c) => c.notNull().references('pipeline_runs.id').onDelete('cascade'))
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('progress', 'real', (c) => c.notNull().defaultTo(0))
+        .addColumn('message', 'text')
+        .addColumn('output', 'jsonb')
+        .addColumn('error', 'text')
+        .addColumn('started_at', 'timestamptz')
+        .addColumn('finished_at', 'timestamptz')
+        .addPrimaryKeyConstraint('pipeline_steps_pk', ['run_id', 'position'])
+        .execute();
+      await db.schema
+        .createTable('pipeline_logs')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('run_id', 'integer', (c) => c.notNull().references('pipeline_runs.id').onDelete('cascade'))
+        .addColumn('step', 'text')
+        .addColumn('level', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('pipeline_logs_run').on('pipeline_logs').columns(['run_id', 'id']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('pipeline_logs').execute();
+      await db.schema.dropTable('pipeline_steps').execute();
+      await db.schema.dropTable('pipeline_runs').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -58,10 +58,74 @@ export interface ApiKeysTable {
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/** Reviews: the system of record. `id` is the content hash (core/ids `reviewContentId`). */
+export interface ReviewsTable {
+  id: string;
+  text: string;
+  title: string | null;
+  author: string | null;
+  rating: number | null;
+  /** As the source gave it, ISO 8601 when it could be parsed. */
+  review_date: string | null;
+  product: string | null;
+  url: string | null;
+  /** Where it came from: a domain for crawled reviews, `dataset:<name>` for imports, `synthetic` for synth. */
+  source: string;
+  /** Blob ids (sha256) of the review's photos. */
+  photo_blobs: ColumnType<string[], string | undefined, string>;
+  label: string | null;
+  /** Who set `label`: `gold` (imported labelled data), `auto` (the labeling agent), `human` (the review queue). */
+  label_source: string | null;
+  /** Crawl provenance: source_url, fetched_at, extractor, selector, raw_page_blob; free-form for imports. */
+  provenance: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface PipelineRunsTable {
+  id: Generated<number>;
+  flow: string;
+  /** queued, running, succeeded, failed, cancelled */
+  status: string;
+  params: ColumnType<Record<string, unknown>, string | undefined, string>;
+  requested_by: string | null;
+  error: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface PipelineStepsTable {
+  run_id: number;
+  position: number;
+  name: string;
+  /** pending, running, succeeded, failed, skipped */
+  status: string;
+  progress: number;
+  message: string | null;
+  output: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  error: string | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface PipelineLogsTable {
+  id: Generated<number>;
+  run_id: number;
+  step: string | null;
+  level: string;
+  message: string;
+  at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface Database {
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;
   training_runs: TrainingRunsTable;
   model_alias_history: ModelAliasHistoryTable;
   api_keys: ApiKeysTable;
+  reviews: ReviewsTable;
+  pipeline_runs: PipelineRunsTable;
+  pipeline_steps: PipelineStepsTable;
+  pipeline_logs: PipelineLogsTable;
 }

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { UnavailableError } from '../../core/errors.js';
 import { migrateToLatest } from './migrations.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { ReviewStore } from './reviews.js';
 import type { Database } from './schema.js';
 
 export type MetadataBackend = 'pglite' | 'postgres';
@@ -51,15 +52,20 @@ export interface StoreStatus {
 }
 
 /**
- * The metadata store: model versions and aliases (the registry's tables) for now; later issues add
- * reviews, labels, the review queue and pipeline runs as new migrations.
+ * The metadata store: model versions and aliases (the registry's tables), API keys, reviews and pipeline
+ * runs; other folders keep their own tables' queries next to their code and use `db`.
  * One Kysely query layer over either the embedded PGlite database or a PostgreSQL server.
  */
 export class MetadataStore {
+  /** The reviews table. */
+  readonly reviews: ReviewStore;
+
   private constructor(
     readonly db: Kysely<Database>,
     readonly backend: MetadataBackend,
-  ) {}
+  ) {
+    this.reviews = new ReviewStore(db);
+  }
 
   /** Opens the store and applies pending migrations. `url` empty: PGlite in `<dataDir>/db`; `memory://`: PGlite in memory. */
   static async open(opts: { url?: string; dataDir?: string }): Promise<MetadataStore> {
