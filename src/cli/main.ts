@@ -58,7 +58,10 @@ program
     process.on('SIGINT', () => void shutdown('SIGINT'));
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     const address = await app.listen({ port: cfg.server.port, host: cfg.server.host });
-    logger.info(`reviewlens listening on ${address} (API docs: ${address}/api/docs)`);
+    logger.info(`reviewlens listening on ${address} (web UI: ${address}/, API docs: ${address}/api/docs)`);
+    const resumed = await ctx.pipeline?.resumeUnfinished();
+    if (resumed?.length)
+      logger.info(`resuming pipeline runs ${resumed.join(', ')} left unfinished by the last process`);
   });
 
 program

@@ -5,12 +5,14 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import type { Logger } from 'pino';
 import { isAppError, PayloadTooLargeError, ValidationError } from '../core/errors.js';
 import type { AnalyzeInput } from '../core/types.js';
+import { registerAdminRoutes } from './admin-routes.js';
 import { registerAuth } from './auth/index.js';
 import type { AppContext } from './context.js';
 import { registerOpsRoutes, withTimeout } from './ops-routes.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerRetrievalRoutes } from './retrieval-routes.js';
 import { analysisSchema, analyzeJsonBody, analyzeMultipartBody, errorSchema, healthSchema } from './schemas.js';
+import { registerWebUi } from './web-ui.js';
 
 const VERSION = '0.1.0';
 
@@ -245,10 +247,11 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
 
   registerRetrievalRoutes(app, ctx, decodeBase64Image);
   registerOpsRoutes(app, ctx, decodeBase64Image);
+  registerAdminRoutes(app, ctx);
 
   app.get('/api/docs', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/', { config: { scope: 'public' }, schema: { hide: true } }, async () => ({
+  app.get('/api', { config: { scope: 'public' }, schema: { hide: true } }, async () => ({
     name: 'reviewlens',
     version: VERSION,
     routes: {
@@ -261,8 +264,13 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
       ready: 'GET /api/ready',
       metrics: 'GET /metrics',
       docs: 'GET /api/docs',
+      models: 'GET /api/models',
+      pipeline: 'GET /api/pipeline/runs',
+      web_ui: 'GET /',
     },
   }));
+
+  await registerWebUi(app);
 
   ctx.watcher?.start();
   app.addHook('onClose', async () => {

@@ -7,6 +7,7 @@ import { VlmAnalyzer } from '../llm/index.js';
 import type { ModelArtifact } from '../models/artifact.js';
 import { type Encoders, loadEncoders } from '../models/index.js';
 import { batchedEncoders, type EncoderBatching } from '../models/micro-batch.js';
+import { PIPELINE_STEPS, PipelineRunner, type PipelineServices } from '../pipeline/index.js';
 import { openRetrieval, type Retrieval, type SearchHit } from '../retrieval/index.js';
 import {
   type Analysis,
@@ -42,6 +43,8 @@ export interface AppContext {
   retrieval?: Retrieval;
   /** Why `retrieval` is absent, for the search routes' 503 and the health report. */
   retrievalError?: string;
+  /** The in-process pipeline runner (absent with the `vlm` backend: its steps need the local encoders). */
+  pipeline?: PipelineRunner;
   close(): Promise<void>;
 }
 
@@ -197,6 +200,24 @@ export async function createContext(config: Config, log: (msg: string) => void =
         })
       : undefined;
     if (watcher) closers.push(() => watcher.stop());
+    let pipeline: PipelineRunner | undefined;
+    if (encoders) {
+      const enc = encoders;
+      const services: PipelineServices = {
+        config,
+        meta,
+        blobs,
+        registry,
+        encoders: async () => enc,
+        retrieval: async () => index,
+      };
+      const runner = new PipelineRunner(services, PIPELINE_STEPS, {
+        log: (level, msg) => log(level === 'info' ? msg : `${level.toUpperCase()}: ${msg}`),
+      });
+      pipeline = runner;
+      // Closed first (closers run in reverse): a running step is stopped before the stores close.
+      closers.push(() => runner.close());
+    }
     return {
       config,
       meta,
@@ -210,6 +231,7 @@ export async function createContext(config: Config, log: (msg: string) => void =
       service,
       ...(index ? { retrieval: index } : {}),
       ...(retrievalError ? { retrievalError } : {}),
+      ...(pipeline ? { pipeline } : {}),
       close: closeAll,
     };
   } catch (e) {

@@ -1,6 +1,6 @@
 export { MIGRATION_NAMES, migrateToLatest } from './migrations.js';
 export { type NewReview, type ReviewQuery, ReviewStore, type StoredReview } from './reviews.js';
-export type { Database } from './schema.js';
+export type { Database, PipelineRunsTable, PipelineStepsTable } from './schema.js';
 export {
   type AliasChange,
   type MetadataBackend,

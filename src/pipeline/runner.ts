@@ -1,0 +1,227 @@
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import { PipelineStore, type RunView } from './store.js';
+import type { LogLevel, PipelineServices, PipelineStep, StepContext } from './types.js';
+
+export interface RunnerOptions {
+  /** Where runner events go besides the run's own log (the server's logger, the CLI's stderr). */
+  log?: (level: LogLevel, message: string) => void;
+  /** Minimum time between two persisted progress updates of a step (the final one is always written). */
+  progressIntervalMs?: number;
+}
+
+export interface StartRequest {
+  /** Step names in order; default: every registered step. */
+  steps?: string[];
+  params?: Record<string, unknown>;
+  requestedBy?: string | null;
+}
+
+/**
+ * The in-process pipeline runner: one run at a time, in the order they were requested. Every state change
+ * is written to the metadata store first, so a process that dies mid-run leaves a run that `resumeUnfinished`
+ * picks up again from its first step that had not succeeded (steps are written to be re-runnable).
+ */
+export class PipelineRunner {
+  readonly store: PipelineStore;
+  private readonly steps = new Map<string, PipelineStep>();
+  private readonly queue: number[] = [];
+  private current: { id: number; abort: AbortController } | undefined;
+  private loop: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly services: PipelineServices,
+    steps: readonly PipelineStep[],
+    private readonly opts: RunnerOptions = {},
+  ) {
+    this.store = new PipelineStore(services.meta.db);
+    for (const s of steps) this.steps.set(s.name, s);
+  }
+
+  /** The registered steps, in their default order. */
+  available(): Array<{ name: string; description: string }> {
+    return [...this.steps.values()].map((s) => ({ name: s.name, description: s.description }));
+  }
+
+  /** Records a run and queues it; answers at once with the queued run. */
+  async start(req: StartRequest = {}): Promise<RunView> {
+    if (this.closed) throw new ValidationError('the pipeline runner is shutting down', 'steps');
+    const names = req.steps && req.steps.length > 0 ? req.steps : [...this.steps.keys()];
+    const unknown = names.filter((n) => !this.steps.has(n));
+    if (unknown.length > 0) {
+      throw new ValidationError(
+        `unknown pipeline step${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${[...this.steps.keys()].join(', ')})`,
+        'steps',
+      );
+    }
+    const id = await this.store.create(names, req.params ?? {}, req.requestedBy ?? null);
+    this.enqueue(id);
+    return (await this.store.get(id))!;
+  }
+
+  /** Queues the runs a stopped process left unfinished; returns their ids. */
+  async resumeUnfinished(): Promise<number[]> {
+    const ids = await this.store.unfinished();
+    for (const id of ids) {
+      await this.store.log(id, null, 'info', 'resumed after the process that ran it stopped');
+      this.enqueue(id);
+    }
+    return ids;
+  }
+
+  /** Queues one stopped or failed run again from its first step that did not succeed. */
+  async resume(id: number): Promise<RunView> {
+    const run = await this.store.get(id);
+    if (!run) throw new NotFoundError(`pipeline run ${id} does not exist`);
+    if (run.status === 'succeeded') throw new ValidationError(`pipeline run ${id} already succeeded`, 'id');
+    if (this.current?.id === id || this.queue.includes(id)) return run;
+    await this.store.setRun(id, 'queued');
+    await this.store.log(id, null, 'info', 'resume requested');
+    this.enqueue(id);
+    return (await this.store.get(id))!;
+  }
+
+  /** Cancels a queued run, or aborts the running one (its step sees `ctx.signal` aborted). */
+  async cancel(id: number): Promise<RunView> {
+    const run = await this.store.get(id);
+    if (!run) throw new NotFoundError(`pipeline run ${id} does not exist`);
+    const queued = this.queue.indexOf(id);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      await this.store.setRun(id, 'cancelled', 'cancelled before it started');
+    } else if (this.current?.id === id) {
+      this.current.abort.abort(new Error('cancelled'));
+    } else if (run.status === 'queued' || run.status === 'running') {
+      await this.store.setRun(id, 'cancelled', 'cancelled');
+    }
+    return (await this.waitIfCurrent(id)) ?? (await this.store.get(id))!;
+  }
+
+  /** Resolves when the run has finished (succeeded, failed or cancelled). */
+  async wait(id: number): Promise<RunView> {
+    for (;;) {
+      const run = await this.store.get(id);
+      if (!run) throw new NotFoundError(`pipeline run ${id} does not exist`);
+      if (run.status !== 'queued' && run.status !== 'running') return run;
+      if (!this.loop) throw new ValidationError(`pipeline run ${id} is ${run.status} in another process`, 'id');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Stops taking runs, aborts the running step and waits for it; the run stays `running` and resumes next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    this.current?.abort.abort(new Error('shutting down'));
+    await this.loop;
+  }
+
+  private async waitIfCurrent(id: number): Promise<RunView | undefined> {
+    if (this.current?.id !== id) return undefined;
+    return this.wait(id);
+  }
+
+  private enqueue(id: number): void {
+    this.queue.push(id);
+    if (!this.loop) {
+      this.loop = this.drain().finally(() => {
+        this.loop = undefined;
+      });
+    }
+  }
+
+  private async drain(): Promise<void> {
+    for (let id = this.queue.shift(); id !== undefined && !this.closed; id = this.queue.shift()) {
+      try {
+        await this.execute(id);
+      } catch (e) {
+        this.opts.log?.('error', `pipeline run ${id}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async execute(id: number): Promise<void> {
+    const run = await this.store.get(id);
+    if (!run || run.status === 'succeeded' || run.status === 'cancelled') return;
+    const abort = new AbortController();
+    this.current = { id, abort };
+    const say = (level: LogLevel, step: string | null, message: string) => {
+      this.opts.log?.(level, `pipeline run ${id}${step ? ` ${step}` : ''}: ${message}`);
+      return this.store.log(id, step, level, message);
+    };
+    try {
+      await this.store.setRun(id, 'running');
+      await say('info', null, `started: ${run.steps.map((s) => s.name).join(' → ')}`);
+      const outputs: Record<string, Record<string, unknown>> = {};
+      for (const s of run.steps) {
+        if (s.status === 'succeeded' || s.status === 'skipped') {
+          if (s.output) outputs[s.name] = s.output;
+          continue;
+        }
+        const step = this.steps.get(s.name);
+        if (!step) {
+          await this.store.setStep(id, s.position, { status: 'failed', error: `step ${s.name} is not registered` });
+          await this.store.setRun(id, 'failed', `step ${s.name} is not registered in this process`);
+          return;
+        }
+        if (abort.signal.aborted) break;
+        await this.store.setStep(id, s.position, { status: 'running', progress: 0, message: null });
+        let last = 0;
+        const interval = this.opts.progressIntervalMs ?? 250;
+        const ctx: StepContext = {
+          runId: id,
+          params: run.params,
+          outputs,
+          signal: abort.signal,
+          log: (level, message) => say(level, s.name, message),
+          progress: async (fraction, message) => {
+            const now = Date.now();
+            if (fraction < 1 && now - last < interval) return;
+            last = now;
+            const p = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
+            await this.store.setStep(id, s.position, { progress: p, ...(message !== undefined ? { message } : {}) });
+          },
+        };
+        try {
+          const output = await step.run(ctx, this.services);
+          if (abort.signal.aborted) throw abort.signal.reason ?? new Error('cancelled');
+          outputs[s.name] = output;
+          const skipped = output.skipped === true;
+          await this.store.setStep(id, s.position, {
+            status: skipped ? 'skipped' : 'succeeded',
+            progress: 1,
+            output,
+            ...(typeof output.reason === 'string' ? { message: output.reason } : {}),
+          });
+          await say('info', s.name, skipped ? `skipped: ${String(output.reason ?? '')}` : 'done');
+        } catch (e) {
+          const msg = (e as Error).message ?? String(e);
+          if (abort.signal.aborted) {
+            if (this.closed) {
+              // Shutting down: leave the run `running` so the next start resumes it at this step.
+              await this.store.setStep(id, s.position, { status: 'pending', message: 'interrupted by shutdown' });
+              await say('warn', s.name, 'interrupted by shutdown; the run resumes at this step on the next start');
+              return;
+            }
+            await this.store.setStep(id, s.position, { status: 'cancelled', error: 'cancelled' });
+            await this.store.setRun(id, 'cancelled', `cancelled during ${s.name}`);
+            await say('warn', s.name, 'cancelled');
+            return;
+          }
+          await this.store.setStep(id, s.position, { status: 'failed', error: msg });
+          await this.store.setRun(id, 'failed', `${s.name}: ${msg}`);
+          await say('error', s.name, `failed: ${msg}`);
+          return;
+        }
+      }
+      if (abort.signal.aborted && !this.closed) {
+        await this.store.setRun(id, 'cancelled', 'cancelled');
+        return;
+      }
+      await this.store.setRun(id, 'succeeded');
+      await say('info', null, 'finished');
+    } finally {
+      this.current = undefined;
+    }
+  }
+}

@@ -1,0 +1,213 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEB_DIST } from '../../src/server/web-ui.js';
+import { MVSA_IMAGES, ROOT, SHARED } from '../helpers/paths.js';
+import { type RunningServer, startServer } from '../helpers/server.js';
+
+/**
+ * End-to-end: the built web UI in Debian's Chromium (driven by playwright-core) against the real server
+ * with API keys on. Each test asserts what the page shows; each page's screenshot goes to docs/screenshots.
+ */
+const CHROMIUM = process.env.REVIEWLENS_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+
+interface MvsaRow {
+  id: string;
+  text: string;
+  image: string;
+  label: 'positive' | 'negative' | 'neutral';
+}
+const mvsa: MvsaRow[] = readFileSync(join(SHARED, 'mvsa-single', 'labeled.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as MvsaRow);
+const imagePath = (r: MvsaRow) => join(MVSA_IMAGES, r.image.split('/').pop()!);
+/** MVSA-Single #86: upbeat text under a photo the model reads as negative (the server flags a mismatch). */
+const MISMATCH = mvsa.find((r) => r.id === '86')!;
+
+let server: RunningServer;
+let browser: Browser;
+let adminKey: string;
+
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+  return page;
+}
+
+async function withKey(page: Page): Promise<void> {
+  await page.goto(`${server.url}/`);
+  await page.evaluate((k) => localStorage.setItem('reviewlens.apiKey', k), adminKey);
+  await page.reload();
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(WEB_DIST, 'index.html'))) {
+    execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startServer({ REVIEWLENS_AUTH: 'true' });
+  adminKey = (await server.ctx.keys.create({ name: 'e2e-admin', scopes: ['admin'] })).key;
+  // A small real index: 40 MVSA-Single reviews with their photos, for search and similar reviews.
+  const sample = mvsa.filter((r) => r.id !== MISMATCH.id).slice(0, 40);
+  const rep = await server.ctx.retrieval!.indexer.index(
+    sample.map((r) => ({ text: r.text, label: r.label, source: 'mvsa-single', image: readFileSync(imagePath(r)) })),
+  );
+  expect(rep.added).toBe(40);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('web UI', () => {
+  it('says clearly that a key is needed, and keeps the key in the browser once entered', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/#/analyze`);
+    await page.getByLabel('Review text').fill('Works as described.');
+    await page.getByRole('button', { name: 'Analyze' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('This server needs an API key');
+
+    await page.getByRole('textbox', { name: 'API key' }).fill('rl_wrongwrong_notakey');
+    await page.getByRole('button', { name: 'Save key' }).click();
+    await page.getByRole('button', { name: 'Analyze' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('was not accepted');
+
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    await page.getByRole('textbox', { name: 'API key' }).fill(adminKey);
+    await page.getByRole('button', { name: 'Save key' }).click();
+    await page.reload();
+    expect(await page.evaluate(() => localStorage.getItem('reviewlens.apiKey'))).toBe(adminKey);
+    await expect.poll(() => page.locator('.keybar').textContent()).toContain('saved in this browser');
+    await page.close();
+  });
+
+  it('analyzes a review with a real photo: sentiment, bars, evidence, mismatch warning, similar reviews', async () => {
+    const page = await newPage();
+    await withKey(page);
+    await page.goto(`${server.url}/#/analyze`);
+    await page.getByLabel('Review text').fill(MISMATCH.text);
+    await page.getByLabel('Photo (optional)').setInputFiles(imagePath(MISMATCH));
+    await expect.poll(() => page.getByAltText('Preview of the chosen file').count()).toBe(1);
+    await page.getByLabel('Review text').press('Control+Enter');
+    const result = page.getByTestId('analysis');
+    await result.waitFor();
+
+    // The page shows what the API answers for the same review.
+    const form = new FormData();
+    form.append('text', MISMATCH.text);
+    form.append('image', new Blob([new Uint8Array(readFileSync(imagePath(MISMATCH)))]), 'photo.jpg');
+    const api = (await (
+      await fetch(`${server.url}/api/analyze`, {
+        method: 'POST',
+        body: form,
+        headers: { authorization: `Bearer ${adminKey}` },
+      })
+    ).json()) as { sentiment: string; mismatch: boolean; similar_reviews: unknown[] };
+    const head = await result.locator('h2').first().textContent();
+    expect(head).toContain(api.sentiment);
+    expect(await result.textContent()).toContain('text + photo');
+    expect(await result.locator('figcaption').allTextContents()).toEqual(
+      expect.arrayContaining([
+        'Answer (calibrated)',
+        expect.stringMatching(/^Text evidence: /),
+        expect.stringMatching(/^Photo evidence: /),
+      ]),
+    );
+    expect(await result.locator('.recharts-bar-rectangle').count()).toBeGreaterThanOrEqual(9);
+    expect(api.mismatch).toBe(true);
+    expect(await page.getByTestId('mismatch').textContent()).toContain('Text and photo disagree');
+    expect(api.similar_reviews.length).toBeGreaterThan(0);
+    expect(await result.locator('.hits .hit').count()).toBe(api.similar_reviews.length);
+    const thumb = result.locator('.hits img.thumb').first();
+    await thumb.waitFor();
+    await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'analyze.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('searches with filters, shows per-stage scores and pages through results', async () => {
+    const page = await newPage();
+    await withKey(page);
+    await page.goto(`${server.url}/#/search`);
+    await page.getByLabel('Query').fill('happy day with friends');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const results = page.getByTestId('search-results');
+    await results.waitFor();
+    const hits = results.locator('.hit');
+    expect(await hits.count()).toBe(10);
+    expect(await results.textContent()).toMatch(/Results 1–10 of about \d+/);
+    expect(await hits.first().locator('dt').allTextContents()).toEqual(
+      expect.arrayContaining(['fused', 'text vector']),
+    );
+    const firstPage = await hits.first().locator('p').textContent();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => results.textContent()).toMatch(/Results 11–/);
+    expect(await hits.first().locator('p').textContent()).not.toBe(firstPage);
+
+    await page.getByLabel('Sentiment').selectOption('negative');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(() => results.textContent()).toMatch(/Results 1–/);
+    const badges = await results.locator('.hit .badge').allTextContents();
+    expect(badges.length).toBeGreaterThan(0);
+    expect(new Set(badges)).toEqual(new Set(['negative']));
+    await page.screenshot({ path: join(SHOTS, 'search.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('lists models with their metrics and opens a version’s evaluation report', async () => {
+    const page = await newPage();
+    await withKey(page);
+    await page.goto(`${server.url}/#/models`);
+    const table = page.getByTestId('model-table');
+    await table.waitFor();
+    const model = server.ctx.service.model;
+    expect(await table.textContent()).toContain(`${model.name}@${model.version}`);
+    expect(await table.locator('.chip-production').count()).toBe(1);
+    await page.screenshot({ path: join(SHOTS, 'models.png'), fullPage: true });
+    await page.getByRole('link', { name: `${model.name}@${model.version}` }).click();
+    await page.getByRole('heading', { name: /Evaluation report/ }).waitFor();
+    expect(await page.locator('main').textContent()).toMatch(/macro-F1 0\.\d{3}/);
+    await page.locator('.recharts-bar-rectangle').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, 'model-report.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('starts a pipeline run and shows its steps, progress and log', async () => {
+    const page = await newPage();
+    await withKey(page);
+    await page.goto(`${server.url}/#/pipeline`);
+    await page.getByRole('button', { name: 'Start run' }).waitFor();
+    // Only the index step: training would need labelled reviews in the store.
+    for (const box of await page.getByRole('checkbox').all()) {
+      const label = await box.evaluate((el) => el.parentElement?.textContent ?? '');
+      if (!label.startsWith('index')) await box.uncheck();
+    }
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const detail = page.getByTestId('run-detail');
+    await detail.waitFor();
+    await expect.poll(() => detail.locator('h2').textContent(), { timeout: 60_000 }).toMatch(/: succeeded$/);
+    expect(await detail.locator('pre.log').textContent()).toContain('index: done');
+    expect(await page.getByTestId('runs').textContent()).toContain('index 100%');
+    await page.screenshot({ path: join(SHOTS, 'pipeline.png'), fullPage: true });
+    await page.close();
+  });
+});
