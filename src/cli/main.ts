@@ -4,6 +4,7 @@ import { maskConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { registerExportCommands } from './commands/export.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerSearchCommands } from './commands/search.js';
 import { registerTrainCommands } from './commands/train.js';
 import { cliConfig, parseRef, withRegistry } from './shared.js';
@@ -210,6 +211,7 @@ registerTrainCommands(program);
 registerExportCommands(program);
 registerSearchCommands(program);
 registerKeysCommands(program);
+registerPipelineCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isAppError(e)) err(`reviewlens: ${e.message}`);

@@ -9,3 +9,4 @@ import { trainStep as train } from './steps/train-step.js';
 
 /** Every step this build can run, in the flow's order: a run with no step list runs them all. */
 export const PIPELINE_STEPS = [index, train] as const;
+export { openPipelineServices } from './services.js';

@@ -1,34 +1,8 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../src/server/auth/index.js';
 import { MetadataStore } from '../../src/storage/index.js';
-import { MODELS_DIR, ROOT, tempDir } from '../helpers/paths.js';
-
-const run = promisify(execFile);
-const BIN = join(ROOT, 'bin', 'reviewlens.js');
-
-/** Runs `reviewlens ARGS` with its data directory (embedded PGlite in `<dataDir>/db`) set to `dataDir`. */
-async function cli(dataDir: string, args: string[]) {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], {
-      cwd: tempDir(),
-      env: {
-        ...process.env,
-        REVIEWLENS_MODELS_DIR: MODELS_DIR,
-        REVIEWLENS_DATA_DIR: dataDir,
-        DATABASE_URL: '',
-        REVIEWLENS_DATABASE_URL: '',
-        REVIEWLENS_CONFIG: '',
-      },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+import { cli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/paths.js';
 
 /** Opens the data directory's embedded database (after the CLI exited), runs `fn`, closes it. */
 async function withStore<T>(dataDir: string, fn: (keys: ApiKeyStore) => Promise<T>): Promise<T> {
