@@ -17,6 +17,7 @@ import { loadConfig } from '../src/core/index.js';
 import { SENTIMENTS, scoresFromArray } from '../src/core/types.js';
 import { machineLine, writeSection } from '../src/evaluation/index.js';
 import {
+  argmax,
   calibrate,
   DEFAULT_THRESHOLDS,
   fitCalibration,
@@ -108,8 +109,7 @@ for (let f = 0; f < K; f++) {
     rawCorrect[i] = r0.label === y[i];
     cal[i] = r1.confidence;
     calCorrect[i] = r1.label === y[i];
-    const pc = v[0]?.probs as Record<string, number>;
-    clfCorrect[i] = SENTIMENTS.indexOf(SENTIMENTS.reduce((a, b) => (pc[b] > pc[a] ? b : a))) === y[i];
+    clfCorrect[i] = argmax(head.predict(features[i] as Float32Array, 1)) === y[i];
     lexCorrect[i] = SENTIMENTS.indexOf(lexVotes[i]?.label ?? 'neutral') === y[i];
     proposedGate[i] =
       r1.confidence >= proposal.accept ? 'accepted' : r1.confidence >= proposal.review ? 'queued' : 'discarded';

@@ -1,5 +1,6 @@
 export { queuePriorities, type SelectOptions, selectBatch, type UncertaintyKind, uncertainty } from './active.js';
 export {
+  argmax,
   type Calibrated,
   type CalibrationJSON,
   calibrate,
