@@ -11,10 +11,17 @@ export class ClassifierLabeler implements Labeler {
   constructor(private readonly analyzer: SentimentAnalyzer) {}
 
   async label(input: LabelInput): Promise<LabelerOutput> {
-    const a = await this.analyzer.analyze({
-      text: input.text,
-      ...(input.photo ? { image: input.photo, imageField: 'photo' } : {}),
-    });
+    let a: Awaited<ReturnType<SentimentAnalyzer['analyze']>>;
+    try {
+      a = await this.analyzer.analyze({
+        text: input.text,
+        ...(input.photo ? { image: input.photo, imageField: 'photo' } : {}),
+      });
+    } catch (e) {
+      // A photo that cannot be decoded costs the vote its photo, not the vote.
+      if (!input.photo) throw e;
+      a = await this.analyzer.analyze({ text: input.text });
+    }
     return {
       label: a.sentiment,
       confidence: a.confidence,

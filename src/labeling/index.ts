@@ -1,5 +1,18 @@
 export { queuePriorities, type SelectOptions, selectBatch, type UncertaintyKind, uncertainty } from './active.js';
 export {
+  besides,
+  buildEnsemble,
+  buildLabelers,
+  calibrationPath,
+  type LabelRunOptions,
+  type LabelRunResult,
+  labelInputOf,
+  labelUnlabelled,
+  loadCalibration,
+  type StoredCalibration,
+  saveCalibration,
+} from './agent.js';
+export {
   argmax,
   type Calibrated,
   type CalibrationJSON,
@@ -22,6 +35,7 @@ export {
   type ProposedThresholds,
   proposeThresholds,
 } from './gating.js';
+export { type ImportReport, importReviewsJsonl, MVSA_UNLABELED_SOURCE } from './import.js';
 export { LexiconLabeler, lexiconProbs } from './lexicon-labeler.js';
 export { type FewShot, LLM_LABEL_SYSTEM, LlmLabeler, llmLabelMessages, llmLabelSchema } from './llm-labeler.js';
 export {
@@ -31,4 +45,14 @@ export {
   outOfFoldProbs,
   stratifiedFolds,
 } from './noise.js';
+export {
+  LabelQueue,
+  photoThumbnailUrl,
+  photoUrl,
+  type QueueCounts,
+  type QueueItem,
+  type QueueStats,
+  type SubmitAction,
+} from './queue.js';
+export { labelStep } from './step.js';
 export * from './types.js';
