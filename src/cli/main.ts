@@ -4,6 +4,7 @@ import { maskConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { registerExportCommands } from './commands/export.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerLabelCommands } from './commands/label.js';
 import { registerSearchCommands } from './commands/search.js';
 import { registerTrainCommands } from './commands/train.js';
 import { cliConfig, parseRef, withRegistry } from './shared.js';
@@ -204,6 +205,7 @@ models
   });
 
 registerTrainCommands(program);
+registerLabelCommands(program);
 registerExportCommands(program);
 registerSearchCommands(program);
 registerKeysCommands(program);

@@ -9,7 +9,10 @@ export const MVSA_UNLABELED_SOURCE = 'dataset:mvsa-unlabeled';
 export interface ImportReport {
   rows: number;
   inserted: number;
+  /** Reviews already in the store. */
   duplicates: number;
+  /** Rows that repeat an earlier row of the same file (same text and photo: one review). */
+  repeated: number;
   withPhoto: number;
   /** Rows left out, with why (line number from 1). */
   skipped: Array<{ line: number; reason: string }>;
@@ -35,7 +38,7 @@ export async function importReviewsJsonl(
     throw new ValidationError(`cannot read --data ${opts.data}: ${(e as Error).message}`, 'data');
   }
   const source = opts.source ?? MVSA_UNLABELED_SOURCE;
-  const report: ImportReport = { rows: 0, inserted: 0, duplicates: 0, withPhoto: 0, skipped: [], photoMissing: [] };
+  const report: ImportReport = { rows: 0, inserted: 0, duplicates: 0, repeated: 0, withPhoto: 0, skipped: [], photoMissing: [] };
   const reviews: NewReview[] = [];
   const lines = raw.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -81,7 +84,9 @@ export async function importReviewsJsonl(
     if (report.rows % 200 === 0) opts.log?.(`read ${report.rows} rows`);
   }
   const res = await meta.reviews.insertMany(reviews);
+  const unique = new Set(reviews.map((r) => r.id)).size;
   report.inserted = res.inserted.length;
-  report.duplicates = res.duplicates.length;
+  report.repeated = reviews.length - unique;
+  report.duplicates = unique - res.inserted.length;
   return report;
 }

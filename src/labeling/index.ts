@@ -12,6 +12,7 @@ export {
   type StoredCalibration,
   saveCalibration,
 } from './agent.js';
+export { type CalibrationReport, calibrateOnLabelled } from './calibrate-run.js';
 export {
   argmax,
   type Calibrated,
