@@ -45,7 +45,14 @@ function trainAndScore(labelled: number[], seed: number): { f1: number; head: So
     { ...HEAD_OPTIONS, seed },
   );
   const pred = test.map((i) => argmax(head.predict(features[i] as Float32Array)));
-  return { f1: classificationMetrics(test.map((i) => y[i] as number), pred, 3).macro_f1, head };
+  return {
+    f1: classificationMetrics(
+      test.map((i) => y[i] as number),
+      pred,
+      3,
+    ).macro_f1,
+    head,
+  };
 }
 
 type Strategy = 'random' | 'uncertainty' | 'uncertainty+diversity';
@@ -118,7 +125,11 @@ const lo = Math.floor(Math.min(...STRATEGIES.flatMap((s) => m[s])) * 20) / 20;
 const hi = Math.ceil(Math.max(...STRATEGIES.flatMap((s) => m[s])) * 20) / 20;
 const px = (n: number) => P + ((n - START) / (MAX - START)) * (W - 2 * P);
 const py = (f: number) => H - P - ((f - lo) / (hi - lo)) * (H - 2 * P);
-const colors: Record<Strategy, string> = { random: '#7f7f7f', uncertainty: '#ff7f0e', 'uncertainty+diversity': '#1f77b4' };
+const colors: Record<Strategy, string> = {
+  random: '#7f7f7f',
+  uncertainty: '#ff7f0e',
+  'uncertainty+diversity': '#1f77b4',
+};
 const svg = [
   `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
   '<rect width="100%" height="100%" fill="white"/>',
@@ -126,7 +137,9 @@ const svg = [
   `<line x1="${P}" y1="${P}" x2="${P}" y2="${H - P}" stroke="black"/>`,
   `<text x="${W / 2}" y="${H - 12}" text-anchor="middle">human labels</text>`,
   `<text x="14" y="${H / 2}" transform="rotate(-90 14 ${H / 2})" text-anchor="middle">macro-F1 (MVSA-Single test fifth, mean of ${SEEDS.length} seeds)</text>`,
-  ...sizes.filter((_, k) => k % 3 === 0).map((n) => `<text x="${px(n)}" y="${H - P + 14}" text-anchor="middle">${n}</text>`),
+  ...sizes
+    .filter((_, k) => k % 3 === 0)
+    .map((n) => `<text x="${px(n)}" y="${H - P + 14}" text-anchor="middle">${n}</text>`),
   ...Array.from({ length: Math.round((hi - lo) / 0.05) + 1 }, (_, k) => lo + k * 0.05).map(
     (f) => `<text x="${P - 6}" y="${py(f) + 4}" text-anchor="end">${f.toFixed(2)}</text>`,
   ),
@@ -134,21 +147,26 @@ const svg = [
     (s) =>
       `<polyline fill="none" stroke="${colors[s]}" stroke-width="2" points="${sizes.map((n, k) => `${px(n).toFixed(1)},${py(m[s][k] as number).toFixed(1)}`).join(' ')}"/>`,
   ),
-  ...STRATEGIES.map((s, k) => `<text x="${W - P - 150}" y="${H - P - 14 * (STRATEGIES.length - k)}" fill="${colors[s]}">${s}</text>`),
+  ...STRATEGIES.map(
+    (s, k) => `<text x="${W - P - 150}" y="${H - P - 14 * (STRATEGIES.length - k)}" fill="${colors[s]}">${s}</text>`,
+  ),
   '</svg>',
 ].join('\n');
 writeFileSync(join(ROOT, 'docs', 'active-learning.svg'), `${svg}\n`);
 
 const f3 = (x: number) => x.toFixed(3);
 const table = sizes
-  .map((n, k) => `| ${n} | ${STRATEGIES.map((s) => `${f3(m[s][k] as number)} ± ${f3(v[s][k] as number)}`).join(' | ')} |`)
+  .map(
+    (n, k) => `| ${n} | ${STRATEGIES.map((s) => `${f3(m[s][k] as number)} ± ${f3(v[s][k] as number)}`).join(' | ')} |`,
+  )
   .join('\n');
 const savings = [200, 400, 600, 800]
   .map((n) => {
     const target = m.random[sizes.indexOf(n)] as number;
     const al = labelsToReach(m['uncertainty+diversity'], target);
     const un = labelsToReach(m.uncertainty, target);
-    const fmt = (x: number | null) => (x === null ? `not reached by ${MAX}` : `${x} (saves ${n - x}, ${((100 * (n - x)) / n).toFixed(0)}%)`);
+    const fmt = (x: number | null) =>
+      x === null ? `not reached by ${MAX}` : `${x} (saves ${n - x}, ${((100 * (n - x)) / n).toFixed(0)}%)`;
     return `| ${n} | ${f3(target)} | ${fmt(al)} | ${fmt(un)} |`;
   })
   .join('\n');

@@ -69,7 +69,8 @@ export function fitIsotonic(conf: readonly number[], correct: readonly number[])
     while (blocks.length > 1) {
       const b = blocks[blocks.length - 1] as (typeof blocks)[number];
       const a = blocks[blocks.length - 2] as (typeof blocks)[number];
-      if (a.sum / a.n <= b.sum / b.n) break;
+      // Equal neighbours are pooled too, so the map has as few steps as it needs.
+      if (a.sum / a.n < b.sum / b.n) break;
       blocks.splice(blocks.length - 2, 2, { sum: a.sum + b.sum, n: a.n + b.n, hi: b.hi });
     }
   }

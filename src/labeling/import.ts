@@ -38,7 +38,15 @@ export async function importReviewsJsonl(
     throw new ValidationError(`cannot read --data ${opts.data}: ${(e as Error).message}`, 'data');
   }
   const source = opts.source ?? MVSA_UNLABELED_SOURCE;
-  const report: ImportReport = { rows: 0, inserted: 0, duplicates: 0, repeated: 0, withPhoto: 0, skipped: [], photoMissing: [] };
+  const report: ImportReport = {
+    rows: 0,
+    inserted: 0,
+    duplicates: 0,
+    repeated: 0,
+    withPhoto: 0,
+    skipped: [],
+    photoMissing: [],
+  };
   const reviews: NewReview[] = [];
   const lines = raw.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
