@@ -4,6 +4,7 @@ import { maskConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { registerExportCommands } from './commands/export.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerLabelCommands } from './commands/label.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerSearchCommands } from './commands/search.js';
 import { registerTrainCommands } from './commands/train.js';
@@ -208,6 +209,7 @@ models
   });
 
 registerTrainCommands(program);
+registerLabelCommands(program);
 registerExportCommands(program);
 registerSearchCommands(program);
 registerKeysCommands(program);

@@ -102,6 +102,30 @@ export const configSchema = z
         minMacroF1: z.coerce.number().min(0).max(1).default(0.5),
       })
       .prefault({}),
+    labeling: z
+      .object({
+        /** Gate: a calibrated confidence at or above this is accepted without a human (the seed's 0.9). */
+        acceptThreshold: z.coerce.number().min(0).max(1).default(0.9),
+        /** Gate: at or above this (and below acceptThreshold) the review goes to the human queue; below: discarded. */
+        reviewThreshold: z.coerce.number().min(0).max(1).default(0.7),
+        /** The ensemble's calibration (written by `reviewlens label calibrate`); empty: `<dataDir>/labeling/calibration.json`. */
+        calibrationFile: z.string().default(''),
+        /** Ask the LLM (`llm.url`) as a third labeler when it is set. */
+        useLlm: envBoolean.default(true),
+        /** Time allowed for one labeler on one review; past it the ensemble decides without that labeler. */
+        labelerTimeoutMs: z.coerce.number().int().positive().default(30_000),
+        /** Reviews labelled between queue-priority computations (the diversity term looks across one batch). */
+        batchSize: z.coerce.number().int().min(1).max(10_000).default(200),
+        /** Queue order: weight of uncertainty against diversity (0..1). */
+        uncertaintyWeight: z.coerce.number().min(0).max(1).default(0.5),
+        /** Uncertainty measure for the queue order. */
+        uncertainty: z.enum(['margin', 'entropy']).default('margin'),
+      })
+      .prefault({})
+      .refine((l) => l.reviewThreshold <= l.acceptThreshold, {
+        message: 'reviewThreshold must not be above acceptThreshold',
+        path: ['reviewThreshold'],
+      }),
     analyzer: z
       .object({
         /** `local`: the trained model in this repository; `vlm`: a vision-language model behind an API (`vlm.*`). */
@@ -309,6 +333,11 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_OPENSEARCH_INDEX: 'retrieval.opensearch.index',
   OPENSEARCH_USERNAME: 'retrieval.opensearch.username',
   OPENSEARCH_PASSWORD: 'retrieval.opensearch.password',
+  REVIEWLENS_LABEL_ACCEPT: 'labeling.acceptThreshold',
+  REVIEWLENS_LABEL_REVIEW: 'labeling.reviewThreshold',
+  REVIEWLENS_LABEL_CALIBRATION: 'labeling.calibrationFile',
+  REVIEWLENS_LABEL_USE_LLM: 'labeling.useLlm',
+  REVIEWLENS_LABEL_TIMEOUT_MS: 'labeling.labelerTimeoutMs',
   REVIEWLENS_LLM_URL: 'llm.url',
   REVIEWLENS_LLM_MODEL: 'llm.model',
   REVIEWLENS_LLM_API_KEY: 'llm.apiKey',

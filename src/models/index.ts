@@ -3,6 +3,7 @@ export { ASSETS, type AssetSpec, assetSpec } from './asset-manifest.js';
 export { type AssetStatus, assetStatus, fetchAssets, listAssets, resolveAsset } from './assets.js';
 export type { Encoder } from './encoder.js';
 export { FusionModel, type FusionOutput, generalMean } from './fusion.js';
+export { fitTemperature, softmaxInPlace } from './heads/calibration.js';
 export { NgramLogReg, type TokenContribution } from './heads/ngram-logreg.js';
 export { SoftmaxHead, type SoftmaxHeadJSON, type TrainOptions } from './heads/softmax.js';
 export {
@@ -24,6 +25,7 @@ export {
   decodeImage,
   type ImageLimits,
 } from './image-input.js';
+export { LEXICON_FEATURES, lexiconFeatures } from './lexicon.js';
 export { chunkText, MiniLmTextEncoder, type TextEncoding } from './text-encoder.js';
 
 import { resolveAsset } from './assets.js';

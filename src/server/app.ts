@@ -8,6 +8,7 @@ import type { AnalyzeInput } from '../core/types.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAuth } from './auth/index.js';
 import type { AppContext } from './context.js';
+import { registerLabelRoutes } from './label-routes.js';
 import { registerOpsRoutes, withTimeout } from './ops-routes.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerRetrievalRoutes } from './retrieval-routes.js';
@@ -246,6 +247,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   );
 
   registerRetrievalRoutes(app, ctx, decodeBase64Image);
+  registerLabelRoutes(app, ctx);
   registerOpsRoutes(app, ctx, decodeBase64Image);
   registerAdminRoutes(app, ctx);
 
@@ -260,6 +262,8 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
       search: 'POST /api/search',
       reviews: 'POST /api/reviews',
       index_stats: 'GET /api/index/stats',
+      queue: 'GET /api/queue',
+      queue_next: 'POST /api/queue/next',
       health: 'GET /api/health',
       ready: 'GET /api/ready',
       metrics: 'GET /metrics',

@@ -354,3 +354,170 @@ export const searchMultipartBody = {
     has_image: { type: 'boolean' },
   },
 } as const;
+
+// --- the human review queue (issue 8) ----------------------------------------------------------
+
+const queueStatusEnum = { type: 'string', enum: ['pending', 'labelled', 'skipped', 'discarded'] } as const;
+
+export const queueItemSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    review_id: { type: 'string' },
+    text: { type: 'string' },
+    photo_url: { type: 'string', nullable: true, description: 'The review photo (`/api/photos/:id`), or null.' },
+    thumbnail_url: { type: 'string', nullable: true, description: 'A 256-pixel JPEG thumbnail, or null.' },
+    suggestion: {
+      type: 'object',
+      description: "The ensemble's label and its calibrated confidence.",
+      properties: { label: { type: 'string' }, confidence: { type: 'number' } },
+      required: ['label', 'confidence'],
+    },
+    votes: {
+      type: 'array',
+      description: "Each labeler's vote; a labeler that failed on this review votes `none` with confidence 0.",
+      items: {
+        type: 'object',
+        properties: { labeler: { type: 'string' }, label: { type: 'string' }, confidence: { type: 'number' } },
+        required: ['labeler', 'label', 'confidence'],
+      },
+    },
+    priority: { type: 'number', description: 'Higher first: uncertainty mixed with diversity (active learning).' },
+    status: queueStatusEnum,
+    assignee: { type: 'string', nullable: true },
+    human_label: { type: 'string', nullable: true },
+    labelled_by: { type: 'string', nullable: true },
+    labelled_at: { type: 'string', nullable: true, description: 'ISO 8601.' },
+    created_at: { type: 'string', description: 'ISO 8601.' },
+  },
+  required: [
+    'id',
+    'review_id',
+    'text',
+    'photo_url',
+    'thumbnail_url',
+    'suggestion',
+    'votes',
+    'priority',
+    'status',
+    'assignee',
+    'human_label',
+    'labelled_by',
+    'labelled_at',
+    'created_at',
+  ],
+} as const;
+
+export const queueCountsSchema = {
+  type: 'object',
+  properties: {
+    pending: { type: 'integer' },
+    labelled: { type: 'integer' },
+    skipped: { type: 'integer' },
+    discarded: { type: 'integer' },
+  },
+  required: ['pending', 'labelled', 'skipped', 'discarded'],
+} as const;
+
+export const queueListQuery = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['pending', 'labelled', 'skipped', 'discarded', 'all'], default: 'pending' },
+    limit: { type: 'string', pattern: '^[0-9]{1,4}$', description: 'Items per page, 1-500 (default 50).' },
+    offset: { type: 'string', pattern: '^[0-9]{1,9}$', description: 'Items to skip (default 0).' },
+  },
+} as const;
+
+export const queueListSchema = {
+  type: 'object',
+  properties: {
+    items: { type: 'array', items: queueItemSchema },
+    total: { type: 'integer' },
+    counts: queueCountsSchema,
+  },
+  required: ['items', 'total', 'counts'],
+} as const;
+
+export const queueNextBody = {
+  type: 'object',
+  properties: {
+    labeller: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 100,
+      description: 'Your name; only read when API keys are off.',
+    },
+  },
+} as const;
+
+export const queueNextSchema = {
+  type: 'object',
+  properties: {
+    item: { ...queueItemSchema, nullable: true },
+    progress: {
+      type: 'object',
+      description: 'done = labelled + skipped; total = done + pending.',
+      properties: { done: { type: 'integer' }, total: { type: 'integer' } },
+      required: ['done', 'total'],
+    },
+  },
+  required: ['item', 'progress'],
+} as const;
+
+export const queueSubmitBody = {
+  type: 'object',
+  properties: {
+    action: {
+      type: 'string',
+      enum: ['accept', 'correct', 'skip'],
+      description: 'accept: take the suggestion; correct: give `label`; skip: pass.',
+    },
+    label: { ...sentimentEnum, description: 'Required with `correct`.' },
+    labeller: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 100,
+      description: 'Your name; only read when API keys are off.',
+    },
+  },
+  required: ['action'],
+} as const;
+
+export const queueItemIdParam = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^[0-9]{1,9}$' } },
+  required: ['id'],
+} as const;
+
+export const queueItemResponse = {
+  type: 'object',
+  properties: { item: queueItemSchema },
+  required: ['item'],
+} as const;
+
+export const queueStatsSchema = {
+  type: 'object',
+  properties: {
+    counts: queueCountsSchema,
+    by_labeller: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { labeller: { type: 'string' }, labelled: { type: 'integer' }, skipped: { type: 'integer' } },
+        required: ['labeller', 'labelled', 'skipped'],
+      },
+    },
+    agreement: {
+      type: 'object',
+      description:
+        'human_model: share of human labels equal to the suggestion; human_human: share of agreeing pairs of people on the same review.',
+      properties: {
+        human_model: { type: 'number', nullable: true },
+        human_human: { type: 'number', nullable: true },
+        pairs: { type: 'integer' },
+      },
+      required: ['human_model', 'human_human', 'pairs'],
+    },
+  },
+  required: ['counts', 'by_labeller', 'agreement'],
+} as const;

@@ -165,6 +165,61 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('pipeline_runs').execute();
     },
   },
+  '0007_labeling': {
+    async up(db: Kysely<unknown>) {
+      // The labeling agent: every gating decision with the labelers' votes, the human review queue (one
+      // item per review) and an append-only audit trail of what happened to each review's label.
+      await db.schema
+        .createTable('label_decisions')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('review_id', 'text', (c) => c.notNull())
+        .addColumn('label', 'text', (c) => c.notNull())
+        .addColumn('confidence', 'real', (c) => c.notNull())
+        .addColumn('decision', 'text', (c) => c.notNull())
+        .addColumn('votes', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('thresholds', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('calibration', 'text')
+        .addColumn('run_id', 'integer')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('label_decisions_review').on('label_decisions').columns(['review_id']).execute();
+      await db.schema
+        .createTable('label_queue')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('review_id', 'text', (c) => c.notNull().unique())
+        .addColumn('decision_id', 'integer')
+        .addColumn('suggestion_label', 'text', (c) => c.notNull())
+        .addColumn('suggestion_confidence', 'real', (c) => c.notNull())
+        .addColumn('votes', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('priority', 'real', (c) => c.notNull().defaultTo(0))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('assignee', 'text')
+        .addColumn('human_label', 'text')
+        .addColumn('labelled_by', 'text')
+        .addColumn('labelled_at', 'timestamptz')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('label_queue_status').on('label_queue').columns(['status', 'priority']).execute();
+      await db.schema
+        .createTable('label_audit')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('queue_id', 'integer')
+        .addColumn('review_id', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('label', 'text')
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('detail', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('label_audit_review').on('label_audit').columns(['review_id', 'id']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('label_audit').execute();
+      await db.schema.dropTable('label_queue').execute();
+      await db.schema.dropTable('label_decisions').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -128,4 +128,51 @@ export interface Database {
   pipeline_runs: PipelineRunsTable;
   pipeline_steps: PipelineStepsTable;
   pipeline_logs: PipelineLogsTable;
+  label_decisions: LabelDecisionsTable;
+  label_queue: LabelQueueTable;
+  label_audit: LabelAuditTable;
+}
+
+export interface LabelDecisionsTable {
+  id: Generated<number>;
+  review_id: string;
+  label: string;
+  confidence: number;
+  /** accepted, queued, discarded */
+  decision: string;
+  votes: ColumnType<unknown[], string | undefined, string>;
+  thresholds: ColumnType<Record<string, unknown>, string | undefined, string>;
+  calibration: string | null;
+  run_id: number | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface LabelQueueTable {
+  id: Generated<number>;
+  review_id: string;
+  decision_id: number | null;
+  suggestion_label: string;
+  suggestion_confidence: number;
+  votes: ColumnType<unknown[], string | undefined, string>;
+  priority: number;
+  /** pending, labelled, skipped, discarded */
+  status: string;
+  assignee: string | null;
+  human_label: string | null;
+  labelled_by: string | null;
+  labelled_at: Date | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface LabelAuditTable {
+  id: Generated<number>;
+  queue_id: number | null;
+  review_id: string;
+  /** auto_accept, queued, discarded, claim, accept, correct, skip */
+  action: string;
+  label: string | null;
+  actor: string;
+  detail: ColumnType<Record<string, unknown>, string | undefined, string>;
+  at: ColumnType<Date, Date | undefined, never>;
 }

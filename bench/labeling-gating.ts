@@ -1,0 +1,252 @@
+/**
+ * Confidence-gated auto-labelling on MVSA-Single (issue 8). The gold labels are hidden from every
+ * labeler and fitted part and used only to score: 5 stratified folds; for each test fold, the classifier
+ * head is trained on three other folds, the ensemble's calibration and the proposed thresholds are fitted
+ * on the remaining fold, and only the test fold is scored. Every scored item was unseen by every fitted part.
+ *
+ *   npm run bench:labeling
+ *
+ * Labelers: the classifier (a softmax head on MiniLM embeddings + lexicon features, the production model's
+ * in-domain text head trained fresh per fold: the shipped model itself was trained on MVSA's train split and
+ * would be scoring its own training items) and the lexicon (VADER). The LLM labeler is not run: no LLM
+ * server is reachable here.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../src/core/index.js';
+import { SENTIMENTS, scoresFromArray } from '../src/core/types.js';
+import { machineLine, writeSection } from '../src/evaluation/index.js';
+import {
+  argmax,
+  ClassifierLabeler,
+  calibrate,
+  calibrateOnLabelled,
+  DEFAULT_THRESHOLDS,
+  Ensemble,
+  fitCalibration,
+  type GateReport,
+  gateReport,
+  HEAD_OPTIONS,
+  LexiconLabeler,
+  labelingFeatures,
+  poolVotes,
+  proposeThresholds,
+  reliability,
+  reliabilitySvg,
+  stratifiedFolds,
+  type Thresholds,
+  type Vote,
+} from '../src/labeling/index.js';
+import { loadEncoders, parseArtifact, SoftmaxHead } from '../src/models/index.js';
+import { Analyzer } from '../src/sentiment/index.js';
+import { BUNDLED_ARTIFACT } from '../src/server/index.js';
+import { loadMvsa, mvsaSplit } from '../src/training/index.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const cfg = loadConfig({ cwd: ROOT });
+const K = 5;
+const SEED = 20261125;
+const TARGET = 0.9;
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+const data = loadMvsa();
+const y = data.map((e) => SENTIMENTS.indexOf(e.label));
+log(`MVSA-Single: ${data.length} labelled items`);
+const { features } = await labelingFeatures(
+  data.map((e) => e.text),
+  { modelsDir: cfg.models.dir, cacheDir: join(ROOT, '.cache', 'features'), threads: cfg.models.threads, log },
+);
+const lexicon = new LexiconLabeler();
+const lexVotes: Vote[] = [];
+for (const e of data) {
+  const o = await lexicon.label({ id: e.id, text: e.text });
+  lexVotes.push({
+    labeler: 'lexicon',
+    label: o.label,
+    confidence: o.confidence,
+    ...(o.probs ? { probs: o.probs } : {}),
+  });
+}
+
+const fold = stratifiedFolds(y, K, SEED);
+const n = data.length;
+const raw = new Array<number>(n).fill(0);
+const cal = new Array<number>(n).fill(0);
+const rawCorrect = new Array<boolean>(n).fill(false);
+const calCorrect = new Array<boolean>(n).fill(false);
+const clfCorrect = new Array<boolean>(n).fill(false);
+const lexCorrect = new Array<boolean>(n).fill(false);
+const proposedGate = new Array<'accepted' | 'queued' | 'discarded'>(n);
+const proposals: Array<Thresholds & { coverage: number; precision: number | null }> = [];
+for (let f = 0; f < K; f++) {
+  const c = (f + 1) % K;
+  const tr = data.map((_, i) => i).filter((i) => fold[i] !== f && fold[i] !== c);
+  const head = SoftmaxHead.train(
+    tr.map((i) => features[i] as Float32Array),
+    tr.map((i) => y[i] as number),
+    3,
+    { ...HEAD_OPTIONS, seed: SEED },
+  );
+  const votesOf = (i: number): Vote[] => {
+    const p = head.predict(features[i] as Float32Array, 1);
+    return [{ labeler: 'classifier', label: null, confidence: 0, probs: scoresFromArray(p) }, lexVotes[i] as Vote];
+  };
+  const calIdx = data.map((_, i) => i).filter((i) => fold[i] === c);
+  const calibration = fitCalibration(
+    calIdx.map((i) => poolVotes(votesOf(i)) as Float64Array),
+    calIdx.map((i) => y[i] as number),
+    { source: `fold ${c}` },
+  );
+  const onCal = calIdx.map((i) => calibrate(calibration, poolVotes(votesOf(i)) as Float64Array));
+  const proposal = proposeThresholds(
+    onCal.map((r) => r.confidence),
+    onCal.map((r, j) => r.label === y[calIdx[j] as number]),
+    { targetPrecision: TARGET },
+  );
+  proposals.push(proposal);
+  for (let i = 0; i < n; i++) {
+    if (fold[i] !== f) continue;
+    const v = votesOf(i);
+    const z = poolVotes(v) as Float64Array;
+    const r0 = calibrate({ method: 'none', temperature: 1 }, z);
+    const r1 = calibrate(calibration, z);
+    raw[i] = r0.rawConfidence;
+    rawCorrect[i] = r0.label === y[i];
+    cal[i] = r1.confidence;
+    calCorrect[i] = r1.label === y[i];
+    clfCorrect[i] = argmax(head.predict(features[i] as Float32Array, 1)) === y[i];
+    lexCorrect[i] = SENTIMENTS.indexOf(lexVotes[i]?.label ?? 'neutral') === y[i];
+    proposedGate[i] =
+      r1.confidence >= proposal.accept ? 'accepted' : r1.confidence >= proposal.review ? 'queued' : 'discarded';
+  }
+  log(
+    `fold ${f}: calibration T=${calibration.temperature}, proposed accept ${proposal.accept} review ${proposal.review}`,
+  );
+}
+
+const share = (xs: boolean[]) => xs.filter(Boolean).length / xs.length;
+const relRaw = reliability(raw, rawCorrect);
+const relCal = reliability(cal, calCorrect);
+const seedRaw = gateReport(raw, rawCorrect, DEFAULT_THRESHOLDS);
+const seedCal = gateReport(cal, calCorrect, DEFAULT_THRESHOLDS);
+// The proposed thresholds differ per fold: score each item at its own fold's thresholds.
+const prop: GateReport = (() => {
+  const acc = proposedGate.map((g, i) => (g === 'accepted' ? i : -1)).filter((i) => i >= 0);
+  const q = proposedGate.map((g, i) => (g === 'queued' ? i : -1)).filter((i) => i >= 0);
+  return {
+    n,
+    coverage: acc.length / n,
+    accepted: acc.length,
+    precision: acc.length ? acc.filter((i) => calCorrect[i]).length / acc.length : null,
+    queued: q.length,
+    queuedAccuracy: q.length ? q.filter((i) => calCorrect[i]).length / q.length : null,
+    discarded: n - acc.length - q.length,
+  };
+})();
+
+/** Wilson 95% interval of a proportion. */
+function wilson(k: number, m: number): string {
+  if (!m) return '-';
+  const z = 1.96;
+  const p = k / m;
+  const d = 1 + (z * z) / m;
+  const c = (p + (z * z) / (2 * m)) / d;
+  const h = (z * Math.sqrt((p * (1 - p)) / m + (z * z) / (4 * m * m))) / d;
+  return `[${(c - h).toFixed(3)}, ${(c + h).toFixed(3)}]`;
+}
+const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const gateRow = (name: string, t: string, g: GateReport) =>
+  `| ${name} | ${t} | ${pct(g.coverage)} (${g.accepted}) | ${f3(g.precision)} | ${g.precision === null ? '-' : wilson(Math.round(g.precision * g.accepted), g.accepted)} | ${pct(g.queued / g.n)} (${g.queued}) | ${f3(g.queuedAccuracy)} | ${pct(g.discarded / g.n)} |`;
+const meanOf = (k: 'accept' | 'review') => proposals.reduce((s, p) => s + p[k], 0) / proposals.length;
+
+// --- the shipped production model as the classifier labeler, on the MVSA test split it never trained on ---
+const artifact = parseArtifact(readFileSync(BUNDLED_ARTIFACT), BUNDLED_ARTIFACT);
+const testIds = new Set(mvsaSplit(data).test);
+const testItems = data.filter((e) => testIds.has(e.id));
+log(`production model ${artifact.version} on the ${testItems.length} MVSA test-split items (text + photo)`);
+const enc = await loadEncoders({
+  modelsDir: cfg.models.dir,
+  threads: cfg.models.threads,
+  text: artifact.encoders.text,
+  image: artifact.encoders.image,
+});
+const prodReport = await calibrateOnLabelled(
+  new Ensemble([new ClassifierLabeler(new Analyzer(artifact, enc, { ...cfg.limits }, true)), lexicon]),
+  testItems.map((e) => ({
+    id: e.id,
+    text: e.text,
+    label: e.label,
+    ...(e.image ? { photo: readFileSync(e.image) } : {}),
+  })),
+  {
+    targetPrecision: TARGET,
+    seedThresholds: DEFAULT_THRESHOLDS,
+    source: 'mvsa test split',
+    progress: (d, t) => log(`  ${d}/${t}`),
+  },
+);
+await enc.text.dispose();
+await enc.image.dispose();
+
+mkdirSync(join(ROOT, 'docs'), { recursive: true });
+writeFileSync(
+  join(ROOT, 'docs', 'labeling-reliability.svg'),
+  reliabilitySvg([
+    { name: `pooled, uncalibrated (ECE ${relRaw.ece.toFixed(3)})`, bins: relRaw.bins, color: '#d62728' },
+    { name: `calibrated (ECE ${relCal.ece.toFixed(3)})`, bins: relCal.bins, color: '#1f77b4' },
+  ]),
+);
+
+const md = `## Labeling: confidence-gated auto-labels (issue 8)
+
+Command: \`npm run bench:labeling\`. Data: MVSA-Single \`labeled.jsonl\` (n = ${n}); gold labels hidden from the
+labelers and used only to score. ${K} stratified folds (seed ${SEED}); for each test fold the classifier head is
+trained on three other folds, the calibration (temperature + isotonic) and the proposed thresholds are fitted on
+the fifth, and only the test fold is scored; the tables pool the ${K} test folds, so each of the ${n} items is scored
+once, by parts that never saw it. Labelers: **classifier** (softmax head on MiniLM embeddings + lexicon features,
+trained fresh per fold; the shipped production model was trained on MVSA's train split, so it is not scored here)
+and **lexicon** (VADER), pooled log-linearly (weights classifier 1, lexicon 0.5). **No LLM labeler ran**: no LLM
+server is reachable on this machine (its code path is tested against a local stand-in server only). Text only:
+photos are not used by these two labelers. Machine: ${machineLine()}.
+
+Accuracy of the top label: classifier ${f3(share(clfCorrect))}, lexicon ${f3(share(lexCorrect))}, ensemble ${f3(share(calCorrect))}.
+
+| gate | thresholds (accept / review) | auto-accepted (coverage) | precision of accepted | 95% CI (Wilson) | to human queue | suggestion right in queue | discarded |
+|---|---|---|---|---|---|---|---|
+${gateRow('seed thresholds, uncalibrated confidence', '0.90 / 0.70', seedRaw)}
+${gateRow('seed thresholds, calibrated confidence', '0.90 / 0.70', seedCal)}
+${gateRow(`calibrated thresholds (target precision ${TARGET}, chosen on the calibration fold)`, `${meanOf('accept').toFixed(3)} / ${meanOf('review').toFixed(3)} (mean of ${K} folds)`, prop)}
+
+### The shipped production model as the classifier labeler
+
+The production model (\`${artifact.name}@${artifact.version}\`, text + photo) with the lexicon, on the ${prodReport.n} items of
+MVSA's fixed test split (\`data/splits/mvsa-single.json\`), which that model never trained on (it trained on the train split).
+Calibration and proposed thresholds are 2-fold cross-fitted on these items (each half scored by parts fitted on the other
+half), the same procedure as \`reviewlens label calibrate\`. Ensemble accuracy ${f3(prodReport.accuracy)}; ECE uncalibrated
+${prodReport.heldOut.eceBefore.toFixed(3)}, calibrated ${prodReport.heldOut.eceAfter.toFixed(3)}.
+
+| gate | thresholds (accept / review) | auto-accepted (coverage) | precision of accepted | 95% CI (Wilson) | to human queue | suggestion right in queue | discarded |
+|---|---|---|---|---|---|---|---|
+${gateRow('seed thresholds, calibrated confidence', '0.90 / 0.70', prodReport.heldOut.seed)}
+${gateRow(`calibrated thresholds (target ${TARGET}, fitted on the other half)`, 'per half', prodReport.heldOut.proposed)}
+
+Thresholds proposed on all ${prodReport.n} items: accept ${prodReport.proposed.accept.toFixed(3)}, review ${prodReport.proposed.review.toFixed(3)}.
+
+### Fold details (cross-validated classifier head)
+
+Proposed thresholds per fold (accept / review): ${proposals.map((p) => `${p.accept.toFixed(3)} / ${p.review.toFixed(3)}`).join('; ')}.
+
+Reliability (10 equal-width bins; ECE uncalibrated ${relRaw.ece.toFixed(3)}, calibrated ${relCal.ece.toFixed(3)}); diagram: [labeling-reliability.svg](labeling-reliability.svg).
+
+| confidence bin | n uncalibrated | mean conf. | accuracy | n calibrated | mean conf. | accuracy |
+|---|---|---|---|---|---|---|
+${relRaw.bins
+  .map((b, i) => {
+    const c = relCal.bins[i] as (typeof relCal.bins)[number];
+    return `| ${b.lower.toFixed(1)}-${b.upper.toFixed(1)} | ${b.count} | ${b.count ? b.confidence.toFixed(3) : '-'} | ${b.count ? b.accuracy.toFixed(3) : '-'} | ${c.count} | ${c.count ? c.confidence.toFixed(3) : '-'} | ${c.count ? c.accuracy.toFixed(3) : '-'} |`;
+  })
+  .join('\n')}
+`;
+writeSection('labeling-gating', md);
+log(md);
