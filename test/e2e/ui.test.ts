@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importReviewsJsonl, LabelQueue } from '../../src/labeling/index.js';
 import { WEB_DIST } from '../../src/server/web-ui.js';
-import { MVSA_IMAGES, ROOT, SHARED } from '../helpers/paths.js';
+import { MVSA_IMAGES, ROOT, SHARED, tempDir } from '../helpers/paths.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
 /**
@@ -173,6 +174,49 @@ describe('web UI', () => {
     await page.close();
   });
 
+  it('labels one queue item with one keystroke and shows the progress and who labelled it', async () => {
+    // A real queue: 60 MVSA-Single reviews from the unlabelled pool, labelled and gated by the label step.
+    const pool = join(tempDir(), 'pool.jsonl');
+    writeFileSync(
+      pool,
+      readFileSync(join(SHARED, 'mvsa-single', 'unlabeled.jsonl'), 'utf8')
+        .split('\n')
+        .slice(0, 60)
+        .join('\n'),
+    );
+    const imported = await importReviewsJsonl(server.ctx.meta, server.ctx.blobs, { data: pool, images: MVSA_IMAGES });
+    expect(imported.inserted).toBe(60);
+    const run = await server.ctx.pipeline!.wait((await server.ctx.pipeline!.start({ steps: ['label'] })).id);
+    expect(run.status).toBe('succeeded');
+    const queue = new LabelQueue(server.ctx.meta);
+    const pending = (await queue.counts()).pending;
+    expect(pending).toBeGreaterThan(0);
+
+    const page = await newPage();
+    await withKey(page);
+    await page.goto(`${server.url}/#/queue`);
+    const item = page.getByTestId('queue-item');
+    await item.waitFor();
+    const text = await item.locator('.review-text').textContent();
+    expect(await item.locator('.votes tbody tr').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('main').textContent()).toContain(`0 of ${pending} queued reviews decided`);
+    const shown = (await queue.list({ status: 'pending' })).items.find((i) => i.text === text)!;
+    expect(shown.assignee).toBe('e2e-admin');
+
+    await page.keyboard.press('p');
+    await expect.poll(() => page.locator('main').textContent()).toContain('Labelled positive.');
+    await expect.poll(() => page.locator('main').textContent()).toContain(`1 of ${pending} queued reviews decided`);
+    const review = await server.ctx.meta.reviews.get(shown.review_id);
+    expect(review).toMatchObject({ label: 'positive', labelSource: 'human' });
+    const labelled = await queue.get(shown.id);
+    expect(labelled).toMatchObject({ status: 'labelled', human_label: 'positive', labelled_by: 'e2e-admin' });
+    await expect.poll(() => page.getByTestId('labellers').textContent()).toMatch(/e2e-admin\s*1\s*0/);
+    expect(await page.locator('.recent').textContent()).toContain('by e2e-admin');
+    expect(await item.locator('.review-text').textContent()).not.toBe(text);
+    await page.screenshot({ path: join(SHOTS, 'queue.png'), fullPage: true });
+    await page.close();
+  });
+
   it('lists models with their metrics and opens a version’s evaluation report', async () => {
     const page = await newPage();
     await withKey(page);
@@ -196,7 +240,7 @@ describe('web UI', () => {
     await withKey(page);
     await page.goto(`${server.url}/#/pipeline`);
     await page.getByRole('button', { name: 'Start run' }).waitFor();
-    // Only the index step: training would need labelled reviews in the store.
+    // Only the index step: labelling is covered above, and training would need more labelled reviews.
     for (const box of await page.getByRole('checkbox').all()) {
       const label = await box.evaluate((el) => el.parentElement?.textContent ?? '');
       if (!label.startsWith('index')) await box.uncheck();
@@ -204,9 +248,9 @@ describe('web UI', () => {
     await page.getByRole('button', { name: 'Start run' }).click();
     const detail = page.getByTestId('run-detail');
     await detail.waitFor();
-    await expect.poll(() => detail.locator('h2').textContent(), { timeout: 60_000 }).toMatch(/: succeeded$/);
+    await expect.poll(() => detail.locator('h2').textContent(), { timeout: 180_000 }).toMatch(/: succeeded$/);
     expect(await detail.locator('pre.log').textContent()).toContain('index: done');
-    expect(await page.getByTestId('runs').textContent()).toContain('index 100%');
+    await expect.poll(() => page.getByTestId('runs').textContent()).toContain('index 100%');
     await page.screenshot({ path: join(SHOTS, 'pipeline.png'), fullPage: true });
     await page.close();
   });

@@ -37,14 +37,6 @@ export function PipelinePage() {
     void load();
   }, [load, keyVersion]);
 
-  // Poll while something is queued or running.
-  const active = runs.some((r) => r.status === 'queued' || r.status === 'running');
-  useEffect(() => {
-    if (!active) return;
-    const t = setInterval(() => void load(), 1500);
-    return () => clearInterval(t);
-  }, [active, load]);
-
   const openRun = useCallback(async (id: number) => {
     try {
       setOpen(await api<PipelineRun>(`/api/pipeline/runs/${id}`));
@@ -52,11 +44,20 @@ export function PipelinePage() {
       setError(e);
     }
   }, []);
+
+  // While something is queued or running, refresh the list and the open run together.
+  const active =
+    runs.some((r) => r.status === 'queued' || r.status === 'running') ||
+    (open !== null && (open.status === 'queued' || open.status === 'running'));
+  const openId = open?.id;
   useEffect(() => {
-    if (!open || !active) return;
-    const t = setInterval(() => void openRun(open.id), 1500);
+    if (!active) return;
+    const t = setInterval(() => {
+      void load();
+      if (openId !== undefined) void openRun(openId);
+    }, 1000);
     return () => clearInterval(t);
-  }, [open, active, openRun]);
+  }, [active, openId, load, openRun]);
 
   const start = async (e: FormEvent) => {
     e.preventDefault();

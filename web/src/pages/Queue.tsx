@@ -168,7 +168,7 @@ export function QueuePage() {
         <div className="grid2">
           <div className="card">
             <h2>Who labelled what</h2>
-            <table>
+            <table data-testid="labellers">
               <thead>
                 <tr>
                   <th scope="col">labeller</th>
