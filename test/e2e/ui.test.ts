@@ -145,6 +145,20 @@ describe('web UI', () => {
     await page.close();
   });
 
+  it('shows the server’s clear message for a file that is not an image, and no stale answer', async () => {
+    const page = await newPage();
+    await withKey(page);
+    await page.goto(`${server.url}/#/analyze`);
+    await page.getByLabel('Review text').fill('Looks fine in the photo');
+    await page
+      .getByLabel('Photo (optional)')
+      .setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('%PDF-1.4 not a photo at all') });
+    await page.getByRole('button', { name: 'Analyze' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/image is not a supported image/);
+    expect(await page.getByTestId('analysis').count()).toBe(0);
+    await page.close();
+  });
+
   it('searches with filters, shows per-stage scores and pages through results', async () => {
     const page = await newPage();
     await withKey(page);
