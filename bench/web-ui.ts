@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { loadConfig } from '../src/core/index.js';
 import { machineLine, percentile, writeSection } from '../src/evaluation/index.js';
@@ -29,10 +29,17 @@ const config = loadConfig({
 });
 
 // Bundle sizes.
-const assets = readdirSync(join(WEB_DIST, 'assets')).map((f) => {
-  const bytes = readFileSync(join(WEB_DIST, 'assets', f));
-  return { f, raw: statSync(join(WEB_DIST, 'assets', f)).size, gz: gzipSync(bytes).length };
-});
+const assets = readdirSync(join(WEB_DIST, 'assets'))
+  .filter((f) => !/\.(gz|br)$/.test(f))
+  .map((f) => {
+    const bytes = readFileSync(join(WEB_DIST, 'assets', f));
+    return {
+      f,
+      raw: statSync(join(WEB_DIST, 'assets', f)).size,
+      gz: gzipSync(bytes, { level: 9 }).length,
+      br: brotliCompressSync(bytes).length,
+    };
+  });
 const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
 
 const ctx = await createContext(config);
@@ -117,9 +124,9 @@ loads, ${N} runs each; the server on its embedded defaults with 200 MVSA-Single 
 
 Bundle (\`web/dist/assets\`, built by \`npm run build:web\`):
 
-| file | raw | gzip |
-|---|---|---|
-${assets.map((a) => `| ${a.f.replace(/-[\w-]{8}\./, '.')} | ${kb(a.raw)} | ${kb(a.gz)} |`).join('\n')}
+| file | raw | gzip | brotli (what a browser downloads) |
+|---|---|---|---|
+${assets.map((a) => `| ${a.f.replace(/-[\w-]{8}\./, '.')} | ${kb(a.raw)} | ${kb(a.gz)} | ${kb(a.br)} |`).join('\n')}
 
 Time to usable, from navigation start (a fresh browser context each time):
 

@@ -29,6 +29,8 @@ export async function registerWebUi(app: FastifyInstance, dir = WEB_DIST): Promi
     prefix: '/',
     wildcard: false,
     index: ['index.html'],
+    // The build writes .br and .gz beside each asset (web/vite.config.ts).
+    preCompressed: true,
     cacheControl: true,
     maxAge: 0,
     setHeaders: (res, path) => {

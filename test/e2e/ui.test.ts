@@ -240,6 +240,9 @@ describe('web UI', () => {
     const model = server.ctx.service.model;
     expect(await table.textContent()).toContain(`${model.name}@${model.version}`);
     expect(await table.locator('.chip-production').count()).toBe(1);
+    await page.getByRole('button', { name: 'Make staging' }).click();
+    await expect.poll(() => table.locator('.chip-staging').count()).toBe(1);
+    expect(await server.ctx.registry.alias('staging')).toEqual({ name: model.name, version: model.version });
     await page.screenshot({ path: join(SHOTS, 'models.png'), fullPage: true });
     await page.getByRole('link', { name: `${model.name}@${model.version}` }).click();
     await page.getByRole('heading', { name: /Evaluation report/ }).waitFor();

@@ -86,7 +86,22 @@ export function ModelsPage() {
                     <td>{num(v.summary.accuracy)}</td>
                     <td>{num(v.summary.macro_f1)}</td>
                     <td>{new Date(v.created_at).toLocaleString()}</td>
-                    <td>
+                    <td className="actions">
+                      {!v.aliases.includes('staging') && (
+                        <button
+                          type="button"
+                          className="secondary"
+                          onClick={() =>
+                            void act(
+                              '/api/models/promote',
+                              { name: v.name, version: v.version, alias: 'staging' },
+                              `${v.name}@${v.version} is now staging.`,
+                            )
+                          }
+                        >
+                          Make staging
+                        </button>
+                      )}
                       {!v.aliases.includes('production') && (
                         <button
                           type="button"
@@ -99,7 +114,7 @@ export function ModelsPage() {
                             )
                           }
                         >
-                          Promote
+                          Promote to production
                         </button>
                       )}
                     </td>
