@@ -60,14 +60,17 @@ export const trainStep: PipelineStep = {
           seed: Number(ctx.params.seed ?? 42),
           log: (m) => {
             step++;
-            void ctx.log('info', m);
-            void ctx.progress(Math.min(0.95, step / 40), m);
+            // The trainer prints its whole metrics record at the end: the run log keeps a line of it.
+            const line = m.length > 400 ? `${m.split('\n')[0]!.slice(0, 200)} … (${m.length} characters)` : m;
+            void ctx.log('info', line);
+            void ctx.progress(Math.min(0.95, step / 40), line.slice(0, 120));
           },
           gate: { minMacroF1: cfg.training.minMacroF1 },
           promote: ctx.params.promote === true,
         },
       );
       return {
+        ...(result.registered ? {} : { reason: `refused by the gate: ${result.decision.reasons.join('; ')}` }),
         training_run: result.runId,
         version: result.version,
         registered: result.registered,
