@@ -97,6 +97,41 @@ async function withServices<T>(
   });
 }
 
+type Services = Parameters<Parameters<typeof withServices>[1]>[0];
+
+/** Labels the unlabelled reviews (all, or of one source) and prints the summary; exit code 1 when some failed. */
+async function runLabeling(s: Services, o: { limit?: number; source?: string; json?: boolean }): Promise<void> {
+  const { buildEnsemble, buildLabelers, labelUnlabelled } = await import('../../labeling/index.js');
+  const { labelers, model } = await buildLabelers(s.config, s);
+  const ensemble = buildEnsemble(s.config, labelers, (m) => note(`warning: ${m}`));
+  note(
+    `labelers: ${labelers.map((l) => l.name).join(', ')} (classifier ${model}); calibration: ${ensemble.calibration.method}`,
+  );
+  const thresholds = { accept: s.config.labeling.acceptThreshold, review: s.config.labeling.reviewThreshold };
+  const r = await labelUnlabelled(s.meta, s.blobs, ensemble, {
+    thresholds,
+    batchSize: s.config.labeling.batchSize,
+    uncertaintyWeight: s.config.labeling.uncertaintyWeight,
+    uncertainty: s.config.labeling.uncertainty,
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    ...(o.source !== undefined ? { source: o.source } : {}),
+    progress: (done, total) => {
+      note(`  ${done}/${total} reviews asked`);
+    },
+    log: note,
+  });
+  if (o.json) say(JSON.stringify({ thresholds, ...r }, null, 2));
+  else {
+    say(
+      `${r.considered} reviews: ${r.accepted} auto-labelled (>= ${thresholds.accept}), ${r.queued} to the review queue, ` +
+        `${r.discarded} discarded (< ${thresholds.review}), ${r.failed} failed`,
+    );
+    for (const [l, n] of Object.entries(r.labelerErrors))
+      say(`  labeler ${l} failed on ${n} reviews (the others decided)`);
+  }
+  if (r.failed > 0) process.exitCode = 1;
+}
+
 /** `reviewlens label ...`: the labeling agent and the human review queue from the terminal. */
 export function registerLabelCommands(program: Command): void {
   const label = program
@@ -108,7 +143,8 @@ export function registerLabelCommands(program: Command): void {
   label
     .command('import')
     .description(
-      'import reviews (JSON Lines: text, image) with their photos as unlabelled reviews, the pool the agent labels',
+      'import reviews (JSON Lines: text, image) with their photos as unlabelled reviews, the pool the agent labels.\n' +
+        'Demo queue in one command: label import --data ../shared/data/mvsa-single/unlabeled.jsonl --images ../shared/data/mvsa-single/images --run',
     )
     .requiredOption('-d, --data <file>', 'JSON Lines file, e.g. ../shared/data/mvsa-single/unlabeled.jsonl')
     .option(
@@ -116,23 +152,27 @@ export function registerLabelCommands(program: Command): void {
       "folder holding the photos named in the file (default: paths relative to the file's folder)",
     )
     .option('--source <name>', 'source recorded on each review', 'dataset:mvsa-unlabeled')
-    .action(async (o: { data: string; images?: string; source: string }) => {
+    .option(
+      '--run',
+      'then label the unlabelled reviews of this source and fill the review queue (as `label run --source`)',
+    )
+    .action(async (o: { data: string; images?: string; source: string; run?: boolean }) => {
       const { importReviewsJsonl } = await import('../../labeling/index.js');
-      const { LocalBlobStore } = await import('../../storage/index.js');
-      await withMetadata(program, async (meta, cfg) => {
-        const r = await importReviewsJsonl(meta, new LocalBlobStore(join(cfg.dataDir, 'blobs')), {
+      await withServices(program, async (s) => {
+        const r = await importReviewsJsonl(s.meta, s.blobs, {
           data: resolve(o.data),
           ...(o.images ? { images: resolve(o.images) } : {}),
           source: o.source,
           log: note,
         });
-        for (const s of r.skipped.slice(0, 10)) say(`  line ${s.line} skipped: ${s.reason}`);
-        for (const s of r.photoMissing.slice(0, 10)) say(`  line ${s.line} imported without its photo: ${s.reason}`);
+        for (const k of r.skipped.slice(0, 10)) say(`  line ${k.line} skipped: ${k.reason}`);
+        for (const k of r.photoMissing.slice(0, 10)) say(`  line ${k.line} imported without its photo: ${k.reason}`);
         say(
           `${o.data}: ${r.rows} rows, ${r.inserted} new reviews (${r.withPhoto} with a photo), ${r.duplicates} already stored, ${r.repeated} repeated in the file, ` +
             `${r.skipped.length} skipped, ${r.photoMissing.length} without their photo; source ${o.source}`,
         );
-        if (r.inserted > 0) say('next: `reviewlens label run` labels them and fills the review queue');
+        if (o.run) await runLabeling(s, { source: o.source });
+        else if (r.inserted > 0) say('next: `reviewlens label run` labels them and fills the review queue');
       });
     });
 
@@ -146,34 +186,13 @@ export function registerLabelCommands(program: Command): void {
     .option('--source <name>', 'only reviews of this source')
     .option('--json', 'print the summary as JSON')
     .action(async (o: { limit?: string; source?: string; json?: boolean }) => {
-      const { buildEnsemble, buildLabelers, labelUnlabelled } = await import('../../labeling/index.js');
-      await withServices(program, async (s) => {
-        const { labelers, model } = await buildLabelers(s.config, s);
-        const ensemble = buildEnsemble(s.config, labelers, (m) => note(`warning: ${m}`));
-        note(
-          `labelers: ${labelers.map((l) => l.name).join(', ')} (classifier ${model}); calibration: ${ensemble.calibration.method}`,
-        );
-        const thresholds = { accept: s.config.labeling.acceptThreshold, review: s.config.labeling.reviewThreshold };
-        const r = await labelUnlabelled(s.meta, s.blobs, ensemble, {
-          thresholds,
-          batchSize: s.config.labeling.batchSize,
-          uncertaintyWeight: s.config.labeling.uncertaintyWeight,
-          uncertainty: s.config.labeling.uncertainty,
+      await withServices(program, (s) =>
+        runLabeling(s, {
           ...(o.limit ? { limit: num(o.limit, 'limit', 1, 1e9) } : {}),
           ...(o.source ? { source: o.source } : {}),
-          log: note,
-        });
-        if (o.json) say(JSON.stringify({ thresholds, ...r }, null, 2));
-        else {
-          say(
-            `${r.considered} reviews: ${r.accepted} auto-labelled (>= ${thresholds.accept}), ${r.queued} to the review queue, ` +
-              `${r.discarded} discarded (< ${thresholds.review}), ${r.failed} failed`,
-          );
-          for (const [l, n] of Object.entries(r.labelerErrors))
-            say(`  labeler ${l} failed on ${n} reviews (the others decided)`);
-        }
-        if (r.failed > 0) process.exitCode = 1;
-      });
+          ...(o.json ? { json: true } : {}),
+        }),
+      );
     });
 
   label
