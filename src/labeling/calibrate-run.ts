@@ -17,6 +17,8 @@ export interface CalibrationReport {
     eceAfter: number;
     before: ReliabilityBin[];
     after: ReliabilityBin[];
+    /** The configured thresholds on the uncalibrated pooled confidence. */
+    seedUncalibrated: GateReport;
     seed: GateReport;
     proposed: GateReport;
   };
@@ -108,6 +110,7 @@ export async function calibrateOnLabelled(
       eceAfter: relAfter.ece,
       before: relBefore.bins,
       after: relAfter.bins,
+      seedUncalibrated: gateReport(rawConf, rawRight, opts.seedThresholds),
       seed: gateReport(conf, right, opts.seedThresholds),
       proposed: {
         n,

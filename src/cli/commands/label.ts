@@ -380,6 +380,7 @@ export function registerLabelCommands(program: Command): void {
               `precision ${f(x.precision)}, queued ${pct(x.queued / x.n)}, discarded ${pct(x.discarded / x.n)} (held out)`,
           );
         say('');
+        g('configured thresholds, uncalibrated', seed, r.heldOut.seedUncalibrated);
         g('configured thresholds', seed, r.heldOut.seed);
         g(`proposed for precision ${target}`, r.proposed, r.heldOut.proposed);
         if (!r.proposed.reached)
