@@ -142,8 +142,9 @@ export function registerLabelCommands(program: Command): void {
 
   label
     .command('import')
+    .summary('import unlabelled reviews with their photos (the pool the agent labels)')
     .description(
-      'import reviews (JSON Lines: text, image) with their photos as unlabelled reviews, the pool the agent labels.\n' +
+      'import reviews (JSON Lines: text, image) with their photos as unlabelled reviews, the pool the agent labels. ' +
         'Demo queue in one command: label import --data ../shared/data/mvsa-single/unlabeled.jsonl --images ../shared/data/mvsa-single/images --run',
     )
     .requiredOption('-d, --data <file>', 'JSON Lines file, e.g. ../shared/data/mvsa-single/unlabeled.jsonl')
@@ -178,8 +179,9 @@ export function registerLabelCommands(program: Command): void {
 
   label
     .command('run')
+    .summary('label the unlabelled reviews: gate, auto-accept, queue for humans')
     .description(
-      'label the unlabelled reviews in the store: classifier + lexicon (+ LLM when llm.url is set), gate by calibrated\n' +
+      'label the unlabelled reviews in the store: classifier + lexicon (+ LLM when llm.url is set), gate by calibrated ' +
         'confidence (labeling.acceptThreshold / reviewThreshold), queue the uncertain ones for humans. Safe to re-run.',
     )
     .option('--limit <n>', 'label at most this many reviews')
@@ -307,9 +309,10 @@ export function registerLabelCommands(program: Command): void {
 
   label
     .command('calibrate')
+    .summary('fit the confidence calibration and propose thresholds for a target precision')
     .description(
       "fit the ensemble's calibration (temperature + isotonic) on labelled reviews, show the reliability table and ECE,\n" +
-        'and propose gating thresholds reaching a target precision with the coverage they give. Default data: the\n' +
+        'and propose gating thresholds reaching a target precision with the coverage they give. Default data: the ' +
         'MVSA-Single test split (data/splits/mvsa-single.json), which the bundled production model never trained on.',
     )
     .option(
@@ -403,8 +406,9 @@ export function registerLabelCommands(program: Command): void {
 
   label
     .command('noise')
+    .summary('list likely wrong labels in a labelled file (confident learning)')
     .description(
-      'list likely wrong labels in a labelled file (confident learning: out-of-fold probabilities from a head on\n' +
+      'list likely wrong labels in a labelled file (confident learning: out-of-fold probabilities from a head on ' +
         'MiniLM embeddings + lexicon features, per-class thresholds), most suspicious first',
     )
     .requiredOption(
