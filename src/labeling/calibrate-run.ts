@@ -1,3 +1,4 @@
+import { ValidationError } from '../core/errors.js';
 import { SENTIMENTS, type Sentiment } from '../core/types.js';
 import { type CalibrationJSON, calibrate, fitCalibration, type ReliabilityBin, reliability } from './calibration.js';
 import type { Ensemble } from './ensemble.js';
@@ -58,8 +59,12 @@ export async function calibrateOnLabelled(
     }
     if ((i + 1) % 50 === 0 || i + 1 === examples.length) opts.progress?.(i + 1, examples.length);
   }
-  if (logits.length < 40)
-    throw new Error(`calibration needs at least 40 labelled reviews the labelers could answer; got ${logits.length}`);
+  if (logits.length < 40) {
+    throw new ValidationError(
+      `calibration needs at least 40 labelled reviews the labelers could answer; got ${logits.length}`,
+      'data',
+    );
+  }
   const half = stratifiedFolds(y, 2, 11);
   const n = logits.length;
   const rawConf = new Array<number>(n);
