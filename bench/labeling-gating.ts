@@ -228,6 +228,7 @@ ${prodReport.heldOut.eceBefore.toFixed(3)}, calibrated ${prodReport.heldOut.eceA
 
 | gate | thresholds (accept / review) | auto-accepted (coverage) | precision of accepted | 95% CI (Wilson) | to human queue | suggestion right in queue | discarded |
 |---|---|---|---|---|---|---|---|
+${gateRow('seed thresholds, uncalibrated confidence', '0.90 / 0.70', prodReport.heldOut.seedUncalibrated)}
 ${gateRow('seed thresholds, calibrated confidence', '0.90 / 0.70', prodReport.heldOut.seed)}
 ${gateRow(`calibrated thresholds (target ${TARGET}, fitted on the other half)`, 'per half', prodReport.heldOut.proposed)}
 

@@ -115,7 +115,7 @@ export const configSchema = z
         /** Time allowed for one labeler on one review; past it the ensemble decides without that labeler. */
         labelerTimeoutMs: z.coerce.number().int().positive().default(30_000),
         /** Reviews labelled between queue-priority computations (the diversity term looks across one batch). */
-        batchSize: z.coerce.number().int().min(1).max(10_000).default(200),
+        batchSize: z.coerce.number().int().min(1).max(10_000).default(1000),
         /** Queue order: weight of uncertainty against diversity (0..1). */
         uncertaintyWeight: z.coerce.number().min(0).max(1).default(0.5),
         /** Uncertainty measure for the queue order. */

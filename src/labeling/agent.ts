@@ -145,12 +145,14 @@ export async function labelUnlabelled(
     failed: 0,
     labelerErrors: {},
   };
-  const batchSize = opts.batchSize ?? 200;
+  const batchSize = opts.batchSize ?? 1000;
   const calName = ensemble.calibration.method;
   for (let s = 0; s < ids.length; s += batchSize) {
     const batch: Array<{ id: string; result: EnsembleResult; decision: Decision }> = [];
-    for (const id of ids.slice(s, s + batchSize)) {
+    const slice = ids.slice(s, s + batchSize);
+    for (const [k, id] of slice.entries()) {
       if (opts.signal?.aborted) throw new Error('labeling cancelled');
+      if (k > 0 && k % 50 === 0) await opts.progress?.(s + k, ids.length);
       const input = await labelInputOf(meta, blobs, id);
       if (!input) continue;
       try {

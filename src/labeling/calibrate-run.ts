@@ -1,3 +1,4 @@
+import { ValidationError } from '../core/errors.js';
 import { SENTIMENTS, type Sentiment } from '../core/types.js';
 import { type CalibrationJSON, calibrate, fitCalibration, type ReliabilityBin, reliability } from './calibration.js';
 import type { Ensemble } from './ensemble.js';
@@ -17,6 +18,8 @@ export interface CalibrationReport {
     eceAfter: number;
     before: ReliabilityBin[];
     after: ReliabilityBin[];
+    /** The configured thresholds on the uncalibrated pooled confidence. */
+    seedUncalibrated: GateReport;
     seed: GateReport;
     proposed: GateReport;
   };
@@ -56,8 +59,12 @@ export async function calibrateOnLabelled(
     }
     if ((i + 1) % 50 === 0 || i + 1 === examples.length) opts.progress?.(i + 1, examples.length);
   }
-  if (logits.length < 40)
-    throw new Error(`calibration needs at least 40 labelled reviews the labelers could answer; got ${logits.length}`);
+  if (logits.length < 40) {
+    throw new ValidationError(
+      `calibration needs at least 40 labelled reviews the labelers could answer; got ${logits.length}`,
+      'data',
+    );
+  }
   const half = stratifiedFolds(y, 2, 11);
   const n = logits.length;
   const rawConf = new Array<number>(n);
@@ -108,6 +115,7 @@ export async function calibrateOnLabelled(
       eceAfter: relAfter.ece,
       before: relBefore.bins,
       after: relAfter.bins,
+      seedUncalibrated: gateReport(rawConf, rawRight, opts.seedThresholds),
       seed: gateReport(conf, right, opts.seedThresholds),
       proposed: {
         n,

@@ -61,7 +61,11 @@ function isotonicAt(iso: { x: number[]; y: number[] }, c: number): number {
 }
 
 /** Isotonic (non-decreasing) fit of `correct` (0/1) on `conf` by pool-adjacent-violators. */
-export function fitIsotonic(conf: readonly number[], correct: readonly number[]): { x: number[]; y: number[] } {
+export function fitIsotonic(
+  conf: readonly number[],
+  correct: readonly number[],
+  prior = 2,
+): { x: number[]; y: number[] } {
   const order = conf.map((_, i) => i).sort((a, b) => (conf[a] as number) - (conf[b] as number));
   const blocks: Array<{ sum: number; n: number; hi: number }> = [];
   for (const i of order) {
@@ -74,8 +78,13 @@ export function fitIsotonic(conf: readonly number[], correct: readonly number[])
       blocks.splice(blocks.length - 2, 2, { sum: a.sum + b.sum, n: a.n + b.n, hi: b.hi });
     }
   }
+  // Each step is shrunk towards the overall rate by `prior` pseudo-observations, so a step of a handful of
+  // items (at the extremes) does not map to exactly 0 or 1; a running maximum keeps the map non-decreasing.
+  const total = correct.reduce((a, b) => a + b, 0) / Math.max(1, correct.length);
   const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
-  return { x: blocks.map((b) => r4(b.hi)), y: blocks.map((b) => r4(b.sum / b.n)) };
+  const y: number[] = [];
+  for (const b of blocks) y.push(Math.max(y[y.length - 1] ?? 0, (b.sum + prior * total) / (b.n + prior)));
+  return { x: blocks.map((b) => r4(b.hi)), y: y.map(r4) };
 }
 
 /** Fits the calibration on held-out pooled logits and their true labels. */

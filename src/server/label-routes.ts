@@ -70,6 +70,10 @@ export function registerLabelRoutes(app: FastifyInstance, ctx: AppContext): void
         body: queueNextBody,
         response: { 200: queueNextSchema, '4xx': errorSchema },
       },
+      // A request without a body means `{}`.
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) req.body = {};
+      },
     },
     async (req) => queue.next(labellerOf(req)),
   );

@@ -58,11 +58,18 @@ describe('calibration on held-out data', () => {
     expect(svg).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
   });
 
-  it('fits a non-decreasing isotonic map by pool-adjacent-violators', () => {
-    const iso = fitIsotonic([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [1, 0, 0, 1, 1, 1]);
-    expect(iso.y).toEqual([1 / 3, 1].map((v) => Math.round(v * 1e4) / 1e4));
-    expect(iso.x).toEqual([0.3, 0.6]);
-    for (let i = 1; i < iso.y.length; i++) expect(iso.y[i]).toBeGreaterThanOrEqual(iso.y[i - 1] as number);
+  it('fits a non-decreasing isotonic map by pool-adjacent-violators, steps shrunk towards the overall rate', () => {
+    const conf = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+    const right = [1, 0, 0, 1, 1, 1];
+    const raw = fitIsotonic(conf, right, 0);
+    expect(raw.x).toEqual([0.3, 0.6]);
+    expect(raw.y).toEqual([0.3333, 1]);
+    const shrunk = fitIsotonic(conf, right);
+    // (1 + 2 * 4/6) / (3 + 2) and (3 + 2 * 4/6) / (3 + 2)
+    expect(shrunk.y).toEqual([0.4667, 0.8667]);
+    const many = fitIsotonic([0.1, 0.2, 0.9, 0.95], [0, 0, 1, 1]);
+    for (let i = 1; i < many.y.length; i++) expect(many.y[i]).toBeGreaterThanOrEqual(many.y[i - 1] as number);
+    expect(Math.min(...many.y)).toBeGreaterThan(0);
   });
 });
 

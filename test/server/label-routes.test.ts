@@ -186,6 +186,28 @@ describe('review queue routes (API keys off)', () => {
   });
 });
 
+describe('review queue routes: requests without a body', () => {
+  let srv: RunningServer;
+  beforeAll(async () => {
+    srv = await startServer();
+  }, 120_000);
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  it('answers next with no body and an empty queue: no item, no progress', async () => {
+    const res = await fetch(`${srv.url}/api/queue/next`, { method: 'POST', headers: { 'x-labeller': 'zoe' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ item: null, progress: { done: 0, total: 0 } });
+    const stats = await (await fetch(`${srv.url}/api/queue/stats`)).json();
+    expect(stats).toEqual({
+      counts: { pending: 0, labelled: 0, skipped: 0, discarded: 0 },
+      by_labeller: [],
+      agreement: { human_model: null, human_human: null, pairs: 0 },
+    });
+  });
+});
+
 describe('review queue routes (API keys on)', () => {
   let srv: RunningServer;
   beforeAll(async () => {

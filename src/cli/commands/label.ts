@@ -97,6 +97,41 @@ async function withServices<T>(
   });
 }
 
+type Services = Parameters<Parameters<typeof withServices>[1]>[0];
+
+/** Labels the unlabelled reviews (all, or of one source) and prints the summary; exit code 1 when some failed. */
+async function runLabeling(s: Services, o: { limit?: number; source?: string; json?: boolean }): Promise<void> {
+  const { buildEnsemble, buildLabelers, labelUnlabelled } = await import('../../labeling/index.js');
+  const { labelers, model } = await buildLabelers(s.config, s);
+  const ensemble = buildEnsemble(s.config, labelers, (m) => note(`warning: ${m}`));
+  note(
+    `labelers: ${labelers.map((l) => l.name).join(', ')} (classifier ${model}); calibration: ${ensemble.calibration.method}`,
+  );
+  const thresholds = { accept: s.config.labeling.acceptThreshold, review: s.config.labeling.reviewThreshold };
+  const r = await labelUnlabelled(s.meta, s.blobs, ensemble, {
+    thresholds,
+    batchSize: s.config.labeling.batchSize,
+    uncertaintyWeight: s.config.labeling.uncertaintyWeight,
+    uncertainty: s.config.labeling.uncertainty,
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    ...(o.source !== undefined ? { source: o.source } : {}),
+    progress: (done, total) => {
+      note(`  ${done}/${total} reviews asked`);
+    },
+    log: note,
+  });
+  if (o.json) say(JSON.stringify({ thresholds, ...r }, null, 2));
+  else {
+    say(
+      `${r.considered} reviews: ${r.accepted} auto-labelled (>= ${thresholds.accept}), ${r.queued} to the review queue, ` +
+        `${r.discarded} discarded (< ${thresholds.review}), ${r.failed} failed`,
+    );
+    for (const [l, n] of Object.entries(r.labelerErrors))
+      say(`  labeler ${l} failed on ${n} reviews (the others decided)`);
+  }
+  if (r.failed > 0) process.exitCode = 1;
+}
+
 /** `reviewlens label ...`: the labeling agent and the human review queue from the terminal. */
 export function registerLabelCommands(program: Command): void {
   const label = program
@@ -107,8 +142,10 @@ export function registerLabelCommands(program: Command): void {
 
   label
     .command('import')
+    .summary('import unlabelled reviews with their photos (the pool the agent labels)')
     .description(
-      'import reviews (JSON Lines: text, image) with their photos as unlabelled reviews, the pool the agent labels',
+      'import reviews (JSON Lines: text, image) with their photos as unlabelled reviews, the pool the agent labels. ' +
+        'Demo queue in one command: label import --data ../shared/data/mvsa-single/unlabeled.jsonl --images ../shared/data/mvsa-single/images --run',
     )
     .requiredOption('-d, --data <file>', 'JSON Lines file, e.g. ../shared/data/mvsa-single/unlabeled.jsonl')
     .option(
@@ -116,64 +153,48 @@ export function registerLabelCommands(program: Command): void {
       "folder holding the photos named in the file (default: paths relative to the file's folder)",
     )
     .option('--source <name>', 'source recorded on each review', 'dataset:mvsa-unlabeled')
-    .action(async (o: { data: string; images?: string; source: string }) => {
+    .option(
+      '--run',
+      'then label the unlabelled reviews of this source and fill the review queue (as `label run --source`)',
+    )
+    .action(async (o: { data: string; images?: string; source: string; run?: boolean }) => {
       const { importReviewsJsonl } = await import('../../labeling/index.js');
-      const { LocalBlobStore } = await import('../../storage/index.js');
-      await withMetadata(program, async (meta, cfg) => {
-        const r = await importReviewsJsonl(meta, new LocalBlobStore(join(cfg.dataDir, 'blobs')), {
+      await withServices(program, async (s) => {
+        const r = await importReviewsJsonl(s.meta, s.blobs, {
           data: resolve(o.data),
           ...(o.images ? { images: resolve(o.images) } : {}),
           source: o.source,
           log: note,
         });
-        for (const s of r.skipped.slice(0, 10)) say(`  line ${s.line} skipped: ${s.reason}`);
-        for (const s of r.photoMissing.slice(0, 10)) say(`  line ${s.line} imported without its photo: ${s.reason}`);
+        for (const k of r.skipped.slice(0, 10)) say(`  line ${k.line} skipped: ${k.reason}`);
+        for (const k of r.photoMissing.slice(0, 10)) say(`  line ${k.line} imported without its photo: ${k.reason}`);
         say(
           `${o.data}: ${r.rows} rows, ${r.inserted} new reviews (${r.withPhoto} with a photo), ${r.duplicates} already stored, ${r.repeated} repeated in the file, ` +
             `${r.skipped.length} skipped, ${r.photoMissing.length} without their photo; source ${o.source}`,
         );
-        if (r.inserted > 0) say('next: `reviewlens label run` labels them and fills the review queue');
+        if (o.run) await runLabeling(s, { source: o.source });
+        else if (r.inserted > 0) say('next: `reviewlens label run` labels them and fills the review queue');
       });
     });
 
   label
     .command('run')
+    .summary('label the unlabelled reviews: gate, auto-accept, queue for humans')
     .description(
-      'label the unlabelled reviews in the store: classifier + lexicon (+ LLM when llm.url is set), gate by calibrated\n' +
+      'label the unlabelled reviews in the store: classifier + lexicon (+ LLM when llm.url is set), gate by calibrated ' +
         'confidence (labeling.acceptThreshold / reviewThreshold), queue the uncertain ones for humans. Safe to re-run.',
     )
     .option('--limit <n>', 'label at most this many reviews')
     .option('--source <name>', 'only reviews of this source')
     .option('--json', 'print the summary as JSON')
     .action(async (o: { limit?: string; source?: string; json?: boolean }) => {
-      const { buildEnsemble, buildLabelers, labelUnlabelled } = await import('../../labeling/index.js');
-      await withServices(program, async (s) => {
-        const { labelers, model } = await buildLabelers(s.config, s);
-        const ensemble = buildEnsemble(s.config, labelers, (m) => note(`warning: ${m}`));
-        note(
-          `labelers: ${labelers.map((l) => l.name).join(', ')} (classifier ${model}); calibration: ${ensemble.calibration.method}`,
-        );
-        const thresholds = { accept: s.config.labeling.acceptThreshold, review: s.config.labeling.reviewThreshold };
-        const r = await labelUnlabelled(s.meta, s.blobs, ensemble, {
-          thresholds,
-          batchSize: s.config.labeling.batchSize,
-          uncertaintyWeight: s.config.labeling.uncertaintyWeight,
-          uncertainty: s.config.labeling.uncertainty,
+      await withServices(program, (s) =>
+        runLabeling(s, {
           ...(o.limit ? { limit: num(o.limit, 'limit', 1, 1e9) } : {}),
           ...(o.source ? { source: o.source } : {}),
-          log: note,
-        });
-        if (o.json) say(JSON.stringify({ thresholds, ...r }, null, 2));
-        else {
-          say(
-            `${r.considered} reviews: ${r.accepted} auto-labelled (>= ${thresholds.accept}), ${r.queued} to the review queue, ` +
-              `${r.discarded} discarded (< ${thresholds.review}), ${r.failed} failed`,
-          );
-          for (const [l, n] of Object.entries(r.labelerErrors))
-            say(`  labeler ${l} failed on ${n} reviews (the others decided)`);
-        }
-        if (r.failed > 0) process.exitCode = 1;
-      });
+          ...(o.json ? { json: true } : {}),
+        }),
+      );
     });
 
   label
@@ -288,9 +309,10 @@ export function registerLabelCommands(program: Command): void {
 
   label
     .command('calibrate')
+    .summary('fit the confidence calibration and propose thresholds for a target precision')
     .description(
       "fit the ensemble's calibration (temperature + isotonic) on labelled reviews, show the reliability table and ECE,\n" +
-        'and propose gating thresholds reaching a target precision with the coverage they give. Default data: the\n' +
+        'and propose gating thresholds reaching a target precision with the coverage they give. Default data: the ' +
         'MVSA-Single test split (data/splits/mvsa-single.json), which the bundled production model never trained on.',
     )
     .option(
@@ -361,6 +383,7 @@ export function registerLabelCommands(program: Command): void {
               `precision ${f(x.precision)}, queued ${pct(x.queued / x.n)}, discarded ${pct(x.discarded / x.n)} (held out)`,
           );
         say('');
+        g('configured thresholds, uncalibrated', seed, r.heldOut.seedUncalibrated);
         g('configured thresholds', seed, r.heldOut.seed);
         g(`proposed for precision ${target}`, r.proposed, r.heldOut.proposed);
         if (!r.proposed.reached)
@@ -383,8 +406,9 @@ export function registerLabelCommands(program: Command): void {
 
   label
     .command('noise')
+    .summary('list likely wrong labels in a labelled file (confident learning)')
     .description(
-      'list likely wrong labels in a labelled file (confident learning: out-of-fold probabilities from a head on\n' +
+      'list likely wrong labels in a labelled file (confident learning: out-of-fold probabilities from a head on ' +
         'MiniLM embeddings + lexicon features, per-class thresholds), most suspicious first',
     )
     .requiredOption(
