@@ -120,6 +120,12 @@ export const configSchema = z
         uncertaintyWeight: z.coerce.number().min(0).max(1).default(0.5),
         /** Uncertainty measure for the queue order. */
         uncertainty: z.enum(['margin', 'entropy']).default('margin'),
+        /**
+         * The demo pool `reviewlens start` imports and labels when the store holds no review at all, so the
+         * review queue is real out of the box: `auto` (MVSA-Single's unlabeled.jsonl in the shared data, when
+         * present), a JSONL path (photos beside it in `images/`), or `off`.
+         */
+        demoPool: z.string().default('auto'),
       })
       .prefault({})
       .refine((l) => l.reviewThreshold <= l.acceptThreshold, {
@@ -338,6 +344,7 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_LABEL_CALIBRATION: 'labeling.calibrationFile',
   REVIEWLENS_LABEL_USE_LLM: 'labeling.useLlm',
   REVIEWLENS_LABEL_TIMEOUT_MS: 'labeling.labelerTimeoutMs',
+  REVIEWLENS_DEMO_POOL: 'labeling.demoPool',
   REVIEWLENS_LLM_URL: 'llm.url',
   REVIEWLENS_LLM_MODEL: 'llm.model',
   REVIEWLENS_LLM_API_KEY: 'llm.apiKey',

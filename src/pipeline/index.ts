@@ -10,4 +10,5 @@ import { trainStep as train } from './steps/train-step.js';
 
 /** Every step this build can run, in the flow's order: a run with no step list runs them all. */
 export const PIPELINE_STEPS = [label, index, train] as const;
+export { demoPoolFile, seedDemoPool } from './demo.js';
 export { openPipelineServices } from './services.js';

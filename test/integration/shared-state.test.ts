@@ -27,6 +27,8 @@ const env = (dataDir: string, port: number): NodeJS.ProcessEnv => ({
   REVIEWLENS_PORT: String(port),
   REVIEWLENS_RATE_LIMIT_MAX: '5',
   REVIEWLENS_RATE_LIMIT_WINDOW_SECONDS: '60',
+  // The demo pool would import and label ~870 reviews in the background: not what this test is about.
+  REVIEWLENS_DEMO_POOL: 'off',
   REVIEWLENS_LOG_LEVEL: 'warn',
 });
 

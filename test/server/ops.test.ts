@@ -131,6 +131,7 @@ describe('graceful shutdown', () => {
         REVIEWLENS_MODELS_DIR: MODELS_DIR,
         REVIEWLENS_PORT: String(port),
         REVIEWLENS_AUTH: 'false',
+        REVIEWLENS_DEMO_POOL: 'off',
         REVIEWLENS_LOG_LEVEL: 'warn',
       },
       stdio: 'ignore',
