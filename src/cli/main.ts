@@ -64,6 +64,12 @@ program
     const resumed = await ctx.pipeline?.resumeUnfinished();
     if (resumed?.length)
       logger.info(`resuming pipeline runs ${resumed.join(', ')} left unfinished by the last process`);
+    if (ctx.pipeline) {
+      const { seedDemoPool } = await import('../pipeline/index.js');
+      await seedDemoPool(ctx, ctx.pipeline, (m) => logger.info(m)).catch((e: Error) =>
+        logger.warn(`demo pool not imported: ${e.message}`),
+      );
+    }
   });
 
 program
