@@ -1,0 +1,304 @@
+import type { Cheerio, CheerioAPI } from 'cheerio';
+import type { AnyNode, Element } from 'domhandler';
+import { absoluteUrl, clean, findDate, parseRatingNumber, parseRatingText } from './text.js';
+
+/**
+ * Generic DOM readers for review blocks: where a block's rating, text, title, author, date and photos
+ * are, judged by shape and by words any shop might use in its markup (never by a shop's own names).
+ */
+
+export const SKIP_TAGS = new Set(['script', 'style', 'noscript', 'template', 'svg', 'iframe', 'head']);
+const INLINE = new Set([
+  'span',
+  'b',
+  'i',
+  'em',
+  'strong',
+  'br',
+  'a',
+  'u',
+  'small',
+  'mark',
+  'sup',
+  'sub',
+  'q',
+  'abbr',
+  'wbr',
+  'font',
+]);
+
+export const isElement = (n: AnyNode | null | undefined): n is Element =>
+  !!n && (n.type === 'tag' || n.type === 'script' || n.type === 'style');
+
+export function classes(el: Element): string[] {
+  return (el.attribs.class ?? '').split(/\s+/).filter(Boolean).sort();
+}
+
+/** Tag and sorted classes: the "shape" sibling review blocks share. */
+export function signature(el: Element): string {
+  return [el.tagName, ...classes(el)].join('.');
+}
+
+/** Every attribute name and value and the class list of an element, lower-cased, for hint words. */
+function hintText(el: Element): string {
+  return (
+    Object.entries(el.attribs)
+      .filter(([k]) => k !== 'href' && k !== 'src' && k !== 'style' && !k.startsWith('on'))
+      // Long or JSON-like values are data, not names (a popup's config mentioning "title" is no title).
+      .map(([k, v]) => (v.length > 80 || /[{}[\]]/.test(v) ? k : `${k} ${v}`))
+      .join(' ')
+      .toLowerCase()
+  );
+}
+
+/** True when `el` or an ancestor up to (not including) `stop` carries a hint matching `re`. */
+export function hinted(el: Element, stop: Element, re: RegExp): boolean {
+  let cur: AnyNode | null = el;
+  while (isElement(cur) && cur !== stop) {
+    if (re.test(hintText(cur))) return true;
+    cur = cur.parent;
+  }
+  return false;
+}
+
+function within(el: Element, stop: Element, tag: string): boolean {
+  let cur: AnyNode | null = el;
+  while (isElement(cur) && cur !== stop) {
+    if (cur.tagName === tag) return true;
+    cur = cur.parent;
+  }
+  return false;
+}
+
+/** The rating an element itself states, in its own text or its attributes; null when none. */
+export function ownRating($: CheerioAPI, el: Element): number | null {
+  const a = el.attribs;
+  for (const k of ['aria-label', 'title', 'alt', 'aria-valuetext']) {
+    const r = parseRatingText(a[k]);
+    if (r !== null) return r;
+  }
+  for (const k of ['data-rating', 'data-score', 'data-stars', 'data-star-rating', 'data-rating-value']) {
+    const v = a[k];
+    if (v === undefined) continue;
+    const r = parseRatingNumber(v) ?? parseRatingText(v);
+    if (r !== null) return r;
+  }
+  const own = $(el)
+    .contents()
+    .filter((_, n) => n.type === 'text')
+    .text();
+  return parseRatingText(own);
+}
+
+/** Elements of the page that state a rating (self-closing tags and skipped tags excluded). */
+export function ratingElements($: CheerioAPI, root: Cheerio<AnyNode>): Element[] {
+  const out: Element[] = [];
+  root.find('*').each((_, el) => {
+    if (!isElement(el) || SKIP_TAGS.has(el.tagName)) return;
+    if (ownRating($, el) !== null) out.push(el);
+  });
+  return out;
+}
+
+/** The first rating stated inside `card` (or by it). */
+export function cardRating($: CheerioAPI, card: Element): { el: Element; rating: number } | undefined {
+  const self = ownRating($, card);
+  if (self !== null) return { el: card, rating: self };
+  let found: { el: Element; rating: number } | undefined;
+  $(card)
+    .find('*')
+    .each((_, el) => {
+      if (found || !isElement(el) || SKIP_TAGS.has(el.tagName) || inSkipped(el, card)) return;
+      const r = ownRating($, el);
+      if (r !== null) found = { el, rating: r };
+    });
+  return found;
+}
+
+function inSkipped(el: Element, stop: Element): boolean {
+  let cur: AnyNode | null = el.parent;
+  while (isElement(cur) && cur !== stop) {
+    if (SKIP_TAGS.has(cur.tagName)) return true;
+    cur = cur.parent;
+  }
+  return false;
+}
+
+/** Text of an element without its script/style/noscript descendants, whitespace collapsed. */
+export function visibleText($: CheerioAPI, el: Element): string {
+  const parts: string[] = [];
+  const visit = (n: AnyNode) => {
+    if (n.type === 'text') parts.push((n as unknown as { data: string }).data);
+    else if (isElement(n) && !SKIP_TAGS.has(n.tagName)) {
+      if (n.tagName === 'br' || !INLINE.has(n.tagName)) parts.push(' ');
+      for (const c of n.children) visit(c);
+      if (!INLINE.has(n.tagName)) parts.push(' ');
+    }
+  };
+  visit(el);
+  void $;
+  return clean(parts.join(''));
+}
+
+/** True when every element below `el` (skipped tags aside) is inline, so its text reads as one block. */
+function allInline(el: Element): boolean {
+  for (const k of el.children) {
+    if (!isElement(k) || SKIP_TAGS.has(k.tagName)) continue;
+    if (!INLINE.has(k.tagName) || !allInline(k)) return false;
+  }
+  return true;
+}
+
+/** Blocks of text inside `card`: elements whose children are all inline, with their text. */
+export function textBlocks($: CheerioAPI, card: Element): { el: Element; text: string }[] {
+  const out: { el: Element; text: string }[] = [];
+  const visit = (el: Element) => {
+    if (SKIP_TAGS.has(el.tagName) || el.tagName === 'button' || el.tagName === 'select') return;
+    const kids = el.children.filter(isElement);
+    if (allInline(el)) {
+      const text = visibleText($, el);
+      if (text) out.push({ el, text });
+      return;
+    }
+    for (const k of kids) visit(k);
+  };
+  for (const k of card.children.filter(isElement)) visit(k);
+  if (out.length === 0 && allInline(card)) {
+    const text = visibleText($, card);
+    if (text) out.push({ el: card, text });
+  }
+  return out;
+}
+
+const MIN_TEXT = 15;
+const PRICE = /^(?:[$€£¥₹]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£]|USD|EUR|GBP))$/i;
+
+/** The review text of a block: its longest text block that is not a link, a rating, a date or a price. */
+export function cardText($: CheerioAPI, card: Element): { el: Element; text: string } | undefined {
+  let best: { el: Element; text: string; score: number } | undefined;
+  for (const b of textBlocks($, card)) {
+    if (b.text.length < MIN_TEXT || b.text.split(' ').length < 3) continue;
+    if (within(b.el, card, 'a') && b.el !== card) continue;
+    if (parseRatingText(b.text) !== null && b.text.length < 40) continue;
+    if (PRICE.test(b.text) || hinted(b.el, card, NOT_BODY_HINT)) continue;
+    // A block the markup calls the body/text/content wins over a longer one it does not.
+    const score = b.text.length * (hinted(b.el, card, BODY_HINT) ? 4 : 1);
+    if (!best || score > best.score) best = { ...b, score };
+  }
+  return best ? { el: best.el, text: best.text } : undefined;
+}
+
+const BODY_HINT = /body|text|content|description|message|comment/;
+const NOT_BODY_HINT = /vote|helpful|feedback|report|abuse|share|translat|disclaimer|response-from|reply/;
+
+/** True when a block holds a price (product tiles do, reviews rarely as a text block of their own). */
+export function hasPrice($: CheerioAPI, card: Element): boolean {
+  return textBlocks($, card).some((b) => PRICE.test(b.text));
+}
+
+const TITLE_HINT = /title|headline|summary|subject|heading/;
+const AUTHOR_HINT = /author|reviewer|user-?name|nickname|byline|profile-name|customer-name|\bname\b|\bby\b/;
+const AVATAR_HINT = /avatar|profile|icon|logo|badge|sprite|flag/;
+
+export interface CardFields {
+  title: { el: Element; text: string } | undefined;
+  author: { el: Element; text: string } | undefined;
+  date: { el: Element; text: string; iso: string } | undefined;
+  photos: { el: Element; url: string }[];
+}
+
+/** Title, author, date and photos of a review block, by hint words and shape. */
+export function cardFields($: CheerioAPI, card: Element, body: Element, pageUrl: string): CardFields {
+  const blocks = textBlocks($, card).filter((b) => b.el !== body && !$(b.el).find(body).length);
+  const short = blocks.filter((b) => b.text.length <= 200 && b.text !== '');
+  // Inline elements count too: a title is often a link or a span next to the stars.
+  const named: { el: Element; text: string }[] = [];
+  $(card)
+    .find('*')
+    .each((_, el) => {
+      if (!isElement(el) || SKIP_TAGS.has(el.tagName) || el === body || isAncestor(el, body) || isAncestor(body, el))
+        return;
+      const text = visibleText($, el);
+      if (text && text.length <= 200 && parseRatingText(text) === null) named.push({ el, text });
+    });
+  const ownHint = (el: Element, re: RegExp) => hinted(el, el.parent as Element, re);
+  const title = named.find((b) => ownHint(b.el, TITLE_HINT)) ?? short.find((b) => /^h[1-6]$/.test(b.el.tagName));
+  const author = named.find(
+    (b) => b.text !== title?.text && b.text.length <= 60 && ownHint(b.el, AUTHOR_HINT) && !ownHint(b.el, TITLE_HINT),
+  );
+  let date: CardFields['date'];
+  const time = $(card).find('time[datetime]').first();
+  if (time.length) {
+    const el = time[0] as Element;
+    date = { el, text: clean(time.text()), iso: findDate(el.attribs.datetime) ?? el.attribs.datetime ?? '' };
+  } else {
+    for (const b of short) {
+      if (b.text.length > 80) continue;
+      const iso = findDate(b.text);
+      if (iso) {
+        date = { el: b.el, text: b.text, iso };
+        break;
+      }
+    }
+  }
+  const photos: { el: Element; url: string }[] = [];
+  const seen = new Set<string>();
+  $(card)
+    .find('img')
+    .each((_, img) => {
+      if (!isElement(img) || hinted(img, card, AVATAR_HINT)) return;
+      const a = img.attribs;
+      const w = Number(a.width);
+      const h = Number(a.height);
+      if ((Number.isFinite(w) && w > 0 && w < 40) || (Number.isFinite(h) && h > 0 && h < 40)) return;
+      // The largest candidate of a srcset, else lazy-loading attributes, else src.
+      const srcset = (a['data-srcset'] ?? a.srcset ?? '').split(',').pop()?.trim().split(/\s+/)[0] || undefined;
+      const src = a['data-src'] || a['data-lazy-src'] || a['data-original'] || srcset || a.src;
+      const url = absoluteUrl(src, pageUrl);
+      if (!url || /\.gif(?:$|\?)/i.test(url) || seen.has(url)) return;
+      seen.add(url);
+      photos.push({ el: img, url });
+    });
+  return { title, author, date, photos };
+}
+
+function isAncestor(a: Element, b: Element): boolean {
+  let cur: AnyNode | null = b.parent;
+  while (cur) {
+    if (cur === a) return true;
+    cur = cur.parent;
+  }
+  return false;
+}
+
+/** CSS-escapes a class name or id. */
+export function cssEscape(s: string): string {
+  return s.replace(/([^a-zA-Z0-9_-])/g, '\\$1').replace(/^(\d)/, '\\3$1 ');
+}
+
+/** `tag.class1.class2` of an element (tag alone when it has no class). */
+export function simpleSelector(el: Element): string {
+  return [el.tagName, ...classes(el).map(cssEscape)].join('.');
+}
+
+/**
+ * A selector for `el` relative to `card`: its own `tag.classes` when that finds it first in the card,
+ * else the nearest classed ancestor's selector followed by the tag path down to it.
+ */
+export function relativeSelector($: CheerioAPI, card: Element, el: Element): string | undefined {
+  if (el === card) return undefined;
+  const path: string[] = [];
+  let cur: AnyNode | null = el;
+  while (isElement(cur) && cur !== card) {
+    const sel = classes(cur).length ? simpleSelector(cur) : cur.tagName;
+    path.unshift(sel);
+    const candidate = path.join(' > ');
+    try {
+      if ($(card).find(candidate).first()[0] === el) return candidate;
+    } catch {
+      // an unusual class name the selector engine refuses: go on with the longer path
+    }
+    cur = cur.parent;
+  }
+  return path.length ? `:scope > ${path.join(' > ')}` : undefined;
+}
