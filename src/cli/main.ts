@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { maskConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { registerExportCommands } from './commands/export.js';
+import { registerIngestCommands } from './commands/ingest.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerSearchCommands } from './commands/search.js';
 import { registerTrainCommands } from './commands/train.js';
@@ -207,6 +208,7 @@ registerTrainCommands(program);
 registerExportCommands(program);
 registerSearchCommands(program);
 registerKeysCommands(program);
+registerIngestCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isAppError(e)) err(`reviewlens: ${e.message}`);

@@ -197,7 +197,7 @@ export function hasPrice($: CheerioAPI, card: Element): boolean {
 }
 
 const TITLE_HINT = /title|headline|summary|subject|heading/;
-const AUTHOR_HINT = /author|reviewer|user-?name|nickname|byline|profile-name|customer-name|\bname\b|\bby\b/;
+const AUTHOR_HINT = /author|reviewer|user-?name|nick|byline|profile-name|customer-name|\bname\b|\bby\b|\bwho\b/;
 const AVATAR_HINT = /avatar|profile|icon|logo|badge|sprite|flag/;
 
 export interface CardFields {
@@ -223,9 +223,22 @@ export function cardFields($: CheerioAPI, card: Element, body: Element, pageUrl:
     });
   const ownHint = (el: Element, re: RegExp) => hinted(el, el.parent as Element, re);
   const title = named.find((b) => ownHint(b.el, TITLE_HINT)) ?? short.find((b) => /^h[1-6]$/.test(b.el.tagName));
-  const author = named.find(
-    (b) => b.text !== title?.text && b.text.length <= 60 && ownHint(b.el, AUTHOR_HINT) && !ownHint(b.el, TITLE_HINT),
-  );
+  // The innermost (shortest) element named like an author: "by NAME on DATE" wrappers lose to NAME.
+  let author: CardFields['author'] = named
+    .filter(
+      (b) => b.text !== title?.text && b.text.length <= 60 && ownHint(b.el, AUTHOR_HINT) && !ownHint(b.el, TITLE_HINT),
+    )
+    .sort((a, b) => a.text.length - b.text.length)[0];
+  if (!author) {
+    // A byline: "by NAME" or "by NAME on DATE".
+    for (const b of short) {
+      const m = /^(?:by|von|par|por|di)\s+(.{1,60}?)(?:\s+(?:on|am|le|el|il)\s+.*)?$/i.exec(b.text);
+      if (m?.[1]) {
+        author = { el: b.el, text: m[1] };
+        break;
+      }
+    }
+  }
   let date: CardFields['date'];
   const time = $(card).find('time[datetime]').first();
   if (time.length) {

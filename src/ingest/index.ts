@@ -7,6 +7,7 @@ export {
   type FetchedPage,
 } from './crawl.js';
 export { type CachedSelectors, type Extraction, type ExtractOptions, extractReviews } from './extract.js';
+export { type GoldReview, type GoldScore, scoreAgainstGold } from './gold.js';
 export {
   countsOf,
   type IngestDeps,

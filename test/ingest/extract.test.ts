@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'cheerio';
+import { describe, expect, it } from 'vitest';
+import {
+  extractReviews,
+  findDate,
+  parseRatingText,
+  repeatedStructureReviews,
+  scoreAgainstGold,
+} from '../../src/ingest/index.js';
+import { goldFor } from './gold.js';
+import { FIXTURES, PRODUCT_PAGES } from './site-server.js';
+
+const URL_BASE = 'http://127.0.0.1:9/page.html';
+const read = (path: string) => readFileSync(path, 'utf8');
+
+describe('rating and date reading', () => {
+  it('reads the usual ways of writing a star rating, and nothing else', () => {
+    expect(parseRatingText('4.0 out of 5 stars')).toBe(4);
+    expect(parseRatingText('Rated 3 out of 5')).toBe(3);
+    expect(parseRatingText('8/10')).toBe(4);
+    expect(parseRatingText('★★★★☆')).toBe(4);
+    expect(parseRatingText('4,5 von 5 Sternen')).toBe(4.5);
+    expect(parseRatingText('Page 2 of 7')).toBeNull();
+    expect(parseRatingText('Great lamp')).toBeNull();
+    expect(parseRatingText('6 out of 5')).toBeNull();
+  });
+
+  it('finds dates in review bylines', () => {
+    expect(findDate('Reviewed in the United States on April 8, 2019')).toBe('2019-04-08');
+    expect(findDate('by kim.t on 30 May 2022')).toBe('2022-05-30');
+    expect(findDate('2024-05-02')).toBe('2024-05-02');
+    expect(findDate('Verified Purchase')).toBeNull();
+  });
+});
+
+describe('extraction on the saved shop pages (../shared/data/product-pages)', () => {
+  it('amazon.html: its 8 review cards, with text, star rating, title, author and date, by repeated structure', async () => {
+    const ex = await extractReviews(read(join(PRODUCT_PAGES, 'amazon.html')), URL_BASE);
+    expect(ex.reviews).toHaveLength(8);
+    expect(ex.reviews.every((r) => r.extractor === 'repeated-structure')).toBe(true);
+    const score = scoreAgainstGold(ex.reviews, goldFor('amazon').reviews);
+    expect(score).toMatchObject({ matched: 8, ratingCorrect: 8, precision: 1, recall: 1 });
+    const first = ex.reviews[0]!;
+    expect(first).toMatchObject({ title: 'Excellent Light', author: 'Jray', date: '2019-04-08', rating: 5 });
+    expect(first.photos.length).toBe(2);
+    expect(first.photos.every((u) => u.endsWith('.jpg'))).toBe(true);
+    // The proposed selectors find the same cards on the page (so they can be cached for the domain).
+    expect(ex.selectors?.extractor).toBe('repeated-structure');
+  });
+
+  it('etsy.html: its 4 JSON-LD reviews, with entities decoded', async () => {
+    const ex = await extractReviews(read(join(PRODUCT_PAGES, 'etsy.html')), URL_BASE);
+    expect(ex.reviews).toHaveLength(4);
+    expect(ex.reviews.every((r) => r.extractor === 'json-ld' && r.rating === 5)).toBe(true);
+    expect(scoreAgainstGold(ex.reviews, goldFor('etsy').reviews)).toMatchObject({ precision: 1, recall: 1 });
+    expect(ex.reviews[1]?.text).toContain('"Pumpkin Patch"');
+    expect(ex.reviews[0]?.author).toBe('SIMI E THOMAS');
+    expect(ex.product).toMatch(/^EL original he y hay calabaza/);
+  });
+
+  for (const page of ['costco', 'globalindustrial', 'overstock']) {
+    it(`${page}.html: no review is invented`, async () => {
+      const ex = await extractReviews(read(join(PRODUCT_PAGES, `${page}.html`)), URL_BASE);
+      expect(ex.reviews).toEqual([]);
+      expect(ex.trace.map((t) => t.layer)).toEqual(['json-ld', 'microdata', 'repeated-structure', 'llm']);
+    });
+  }
+});
+
+describe('extraction on pages written for these tests', () => {
+  it('microdata reviews, with rating, author and date', async () => {
+    const ex = await extractReviews(read(join(FIXTURES, 'static-paged-1.html')), URL_BASE);
+    expect(ex.reviews.map((r) => r.extractor)).toEqual(['microdata', 'microdata', 'microdata']);
+    expect(ex.reviews[1]).toMatchObject({ rating: 4, author: 'Paul', date: '2023-03-01', title: 'Heavy but nice' });
+    expect(ex.product).toBe('Ceramic Pour-Over Coffee Dripper');
+  });
+
+  it('star characters and unknown class names; a product carousel with ratings and prices is not taken for reviews', () => {
+    const r = repeatedStructureReviews(load(read(join(FIXTURES, 'stars-markup.html'))), URL_BASE);
+    expect(scoreAgainstGold(r.reviews, goldFor('stars-markup').reviews)).toMatchObject({
+      matched: 3,
+      ratingCorrect: 3,
+      precision: 1,
+      recall: 1,
+    });
+    expect(r.reviews[0]).toMatchObject({ author: 'hannah_b', title: 'Great set', date: '2022-03-12' });
+    expect(r.selectors).toMatchObject({ review: 'div.cmt', text: 'div.cmt-txt' });
+  });
+
+  it('cached selectors of the domain read the next page; stale ones are reported and the page is re-discovered', async () => {
+    const html = read(join(FIXTURES, 'stars-markup.html'));
+    const first = await extractReviews(html, URL_BASE);
+    const again = await extractReviews(html, URL_BASE, { cached: first.selectors });
+    expect(again.trace.map((t) => t.layer)).toContain('cached-selectors');
+    expect(again.reviews.map((r) => r.text)).toEqual(first.reviews.map((r) => r.text));
+    const stale = await extractReviews(html, URL_BASE, {
+      cached: { set: { review: 'div.gone', text: 'p' }, extractor: 'llm' },
+    });
+    expect(stale.cacheStale).toBe(true);
+    expect(stale.reviews).toHaveLength(3);
+    expect(stale.selectors?.extractor).toBe('repeated-structure');
+  });
+
+  it('comments without ratings are not reviews to the rule-based layers', async () => {
+    const ex = await extractReviews(read(join(FIXTURES, 'plain-comments.html')), URL_BASE);
+    expect(ex.reviews).toEqual([]);
+  });
+});
