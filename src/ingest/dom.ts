@@ -1,6 +1,6 @@
 import type { Cheerio, CheerioAPI } from 'cheerio';
 import type { AnyNode, Element } from 'domhandler';
-import { absoluteUrl, clean, findDate, parseRatingNumber, parseRatingText } from './text.js';
+import { absoluteUrl, clean, findDate, parseRatingNumber, parseRatingText, toFiveStars } from './text.js';
 
 /**
  * Generic DOM readers for review blocks: where a block's rating, text, title, author, date and photos
@@ -77,7 +77,15 @@ export function ownRating($: CheerioAPI, el: Element): number | null {
     const r = parseRatingText(a[k]);
     if (r !== null) return r;
   }
-  for (const k of ['data-rating', 'data-score', 'data-stars', 'data-star-rating', 'data-rating-value']) {
+  for (const k of [
+    'data-rating',
+    'data-score',
+    'data-stars',
+    'data-star-rating',
+    'data-rating-value',
+    'rating',
+    'score',
+  ]) {
     const v = a[k];
     if (v === undefined) continue;
     const r = parseRatingNumber(v) ?? parseRatingText(v);
@@ -87,7 +95,50 @@ export function ownRating($: CheerioAPI, el: Element): number | null {
     .contents()
     .filter((_, n) => n.type === 'text')
     .text();
-  return parseRatingText(own);
+  return parseRatingText(own) ?? iconRating(el) ?? classRating(el) ?? widthRating(el);
+}
+
+const STAR_CLASS = /star|rating/i;
+const EMPTY_STAR = /empty|outline|\boff\b|blank|gr[ae]y|inactive|disabled|-o\b|_o\b|none|zero/i;
+const HALF_STAR = /half/i;
+const FULL_STAR = /full|filled|\bon\b|active|selected|checked/i;
+
+/** A row of 3 to 10 star icons (elements whose class says star): full ones count 1, half ones 0.5. */
+function iconRating(el: Element): number | null {
+  const kids = el.children.filter(isElement);
+  if (kids.length < 3 || kids.length > 10) return null;
+  if (!kids.every((k) => STAR_CLASS.test(k.attribs.class ?? ''))) return null;
+  let v = 0;
+  for (const k of kids) {
+    const c = k.attribs.class ?? '';
+    const t = k.children
+      .map((n) => (n.type === 'text' ? (n as unknown as { data: string }).data : ''))
+      .join('')
+      .trim();
+    if (t === '☆' || t === '✩') continue;
+    if (HALF_STAR.test(c)) v += 0.5;
+    else if (!EMPTY_STAR.test(c)) v += 1;
+  }
+  // Icons that all look alike and do not say "full" carry no value by themselves (the value is elsewhere).
+  const alike = kids.every((k) => k.attribs.class === kids[0]?.attribs.class);
+  if (alike && v === kids.length && !FULL_STAR.test(kids[0]?.attribs.class ?? '')) return null;
+  return toFiveStars(v, Math.max(5, kids.length));
+}
+
+/** A class such as `stars-4`, `rating-4-5`, `star_rating_3`: a star or rating word followed by the value. */
+function classRating(el: Element): number | null {
+  for (const token of (el.attribs.class ?? '').split(/\s+/)) {
+    const m = /(?:^|[-_])(?:stars?|rating|rated)[-_]?(\d)(?:[-_.](5))?$/i.exec(token);
+    if (m?.[1]) return toFiveStars(Number(m[1]) + (m[2] ? 0.5 : 0), 5);
+  }
+  return null;
+}
+
+/** A filled bar inside a star widget: `style="width: 80%"` on an element whose class says star or rating. */
+function widthRating(el: Element): number | null {
+  if (!STAR_CLASS.test(el.attribs.class ?? '')) return null;
+  const m = /(?:^|;)\s*width\s*:\s*(\d+(?:\.\d+)?)%/i.exec(el.attribs.style ?? '');
+  return m?.[1] ? toFiveStars(Number(m[1]) / 20, 5) : null;
 }
 
 /** Elements of the page that state a rating (self-closing tags and skipped tags excluded). */
@@ -140,6 +191,19 @@ export function visibleText($: CheerioAPI, el: Element): string {
   return clean(parts.join(''));
 }
 
+const MIN_TEXT = 15;
+
+/** The text of `el`'s own text nodes and inline children, leaving its block children out. */
+function inlineText($: CheerioAPI, el: Element): string {
+  const parts: string[] = [];
+  for (const c of el.children) {
+    if (c.type === 'text') parts.push((c as unknown as { data: string }).data);
+    else if (isElement(c) && INLINE.has(c.tagName) && allInline(c)) parts.push(visibleText($, c));
+    else parts.push(' ');
+  }
+  return clean(parts.join(''));
+}
+
 /** True when every element below `el` (skipped tags aside) is inline, so its text reads as one block. */
 function allInline(el: Element): boolean {
   for (const k of el.children) {
@@ -160,6 +224,10 @@ export function textBlocks($: CheerioAPI, card: Element): { el: Element; text: s
       if (text) out.push({ el, text });
       return;
     }
+    // Mixed content (`<article><h6>Your review:</h6>The text itself...</article>`): the element's own
+    // text and inline children form a block of their own, beside its block children.
+    const own = inlineText($, el);
+    if (own.length >= MIN_TEXT) out.push({ el, text: own });
     for (const k of kids) visit(k);
   };
   for (const k of card.children.filter(isElement)) visit(k);
@@ -170,7 +238,6 @@ export function textBlocks($: CheerioAPI, card: Element): { el: Element; text: s
   return out;
 }
 
-const MIN_TEXT = 15;
 const PRICE = /^(?:[$€£¥₹]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£]|USD|EUR|GBP))$/i;
 
 /** The review text of a block: its longest text block that is not a link, a rating, a date or a price. */
@@ -181,14 +248,34 @@ export function cardText($: CheerioAPI, card: Element): { el: Element; text: str
     if (within(b.el, card, 'a') && b.el !== card) continue;
     if (parseRatingText(b.text) !== null && b.text.length < 40) continue;
     if (PRICE.test(b.text) || hinted(b.el, card, NOT_BODY_HINT)) continue;
+    if (LABELLED.test(b.text) || (b.text.length < 40 && findDate(b.text))) continue;
     // A block the markup calls the body/text/content wins over a longer one it does not.
     const score = b.text.length * (hinted(b.el, card, BODY_HINT) ? 4 : 1);
     if (!best || score > best.score) best = { ...b, score };
   }
-  return best ? { el: best.el, text: best.text } : undefined;
+  if (!best) return undefined;
+  // A text written as several paragraphs: take the container of the paragraphs, not the longest one.
+  const parent = best.el.parent;
+  if (best.el.tagName === 'p' && isElement(parent) && parent !== card) {
+    const kids = parent.children.filter(isElement);
+    if (kids.length > 1 && kids.every((k) => k.tagName === 'p' || k.tagName === 'br' || INLINE.has(k.tagName))) {
+      return { el: parent, text: visibleText($, parent) };
+    }
+  }
+  return { el: best.el, text: best.text };
+}
+
+/** A field's text without its label: "Reviewer: Fritz" -> "Fritz" (other text unchanged). */
+export function stripAuthorLabel(text: string): string {
+  return AUTHOR_LABEL.exec(text)?.[1] ?? text;
 }
 
 const BODY_HINT = /body|text|content|description|message|comment/;
+/** "Reviewer: NAME", "Date: ...", "Posted by NAME": a labelled field, not the review text. */
+const LABELLED =
+  /^(?:reviewer|reviewed\s+by|posted\s+by|written\s+by|author|name|by|date|posted|reviewed\s+on|location|from)\s*:/i;
+const AUTHOR_LABEL =
+  /^(?:reviewer|reviewed\s+by|posted\s+by|written\s+by|author|name|by)\s*:?\s+(.{1,60}?)(?:\s+(?:on|date:?)\s+.*)?$/i;
 const NOT_BODY_HINT = /vote|helpful|feedback|report|abuse|share|translat|disclaimer|response-from|reply/;
 
 /** True when a block holds a price (product tiles do, reviews rarely as a text block of their own). */
@@ -212,19 +299,36 @@ export function cardFields($: CheerioAPI, card: Element, body: Element, pageUrl:
   const blocks = textBlocks($, card).filter((b) => b.el !== body && !$(b.el).find(body).length);
   const short = blocks.filter((b) => b.text.length <= 200 && b.text !== '');
   // Inline elements count too: a title is often a link or a span next to the stars.
-  const named: { el: Element; text: string }[] = [];
+  const named: { el: Element; text: string; beforeBody: boolean }[] = [];
+  let beforeBody = true;
   $(card)
     .find('*')
     .each((_, el) => {
+      if (el === body) beforeBody = false;
       if (!isElement(el) || SKIP_TAGS.has(el.tagName) || el === body || isAncestor(el, body) || isAncestor(body, el))
         return;
       const text = visibleText($, el);
-      if (text && text.length <= 200 && parseRatingText(text) === null) named.push({ el, text });
+      if (text && text.length <= 200 && parseRatingText(text) === null) named.push({ el, text, beforeBody });
     });
   const ownHint = (el: Element, re: RegExp) => hinted(el, el.parent as Element, re);
-  const title = named.find((b) => ownHint(b.el, TITLE_HINT)) ?? short.find((b) => /^h[1-6]$/.test(b.el.tagName));
-  // The innermost (shortest) element named like an author: "by NAME on DATE" wrappers lose to NAME.
-  let author: CardFields['author'] = named
+  // Named a title; else a heading; else bold text before the review text.
+  const title =
+    named.find((b) => ownHint(b.el, TITLE_HINT)) ??
+    short.find((b) => /^h[1-6]$/.test(b.el.tagName) && !/:$/.test(b.text)) ??
+    named.find(
+      (b) =>
+        b.beforeBody &&
+        (b.el.tagName === 'strong' || b.el.tagName === 'b') &&
+        b.text.length <= 100 &&
+        !findDate(b.text),
+    );
+  // A labelled field ("Reviewer: NAME"), else the innermost (shortest) element named like an author
+  // ("by NAME on DATE" wrappers lose to NAME), else a byline.
+  let author: CardFields['author'] = short
+    .map((b) => ({ el: b.el, m: AUTHOR_LABEL.exec(b.text) }))
+    .filter((x) => x.m?.[1] && !/^by\s/i.test(x.m[0]))
+    .map((x) => ({ el: x.el, text: x.m?.[1] ?? '' }))[0];
+  author ??= named
     .filter(
       (b) => b.text !== title?.text && b.text.length <= 60 && ownHint(b.el, AUTHOR_HINT) && !ownHint(b.el, TITLE_HINT),
     )

@@ -1,6 +1,6 @@
 import type { CheerioAPI } from 'cheerio';
 import type { Element } from 'domhandler';
-import { cardFields, cardRating, isElement, ownRating, visibleText } from './dom.js';
+import { cardFields, cardRating, isElement, ownRating, stripAuthorLabel, visibleText } from './dom.js';
 import { absoluteUrl, clean, findDate } from './text.js';
 import type { ExtractedReview, SelectorSet } from './types.js';
 
@@ -55,7 +55,7 @@ export function applySelectors(
       text,
       rating,
       title: field(set.title),
-      author: field(set.author),
+      author: ((a) => (a ? stripAuthorLabel(a) : null))(field(set.author)),
       date: dateText ? (findDate(dateText) ?? clean(dateText)) : null,
       photos: [...new Set(photos)],
       extractor,

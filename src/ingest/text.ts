@@ -18,8 +18,16 @@ export function decodeEntities(s: string): string {
   });
 }
 
-const OUT_OF = /(\d+(?:[.,]\d+)?)\s*(?:out\s+of|of|\/|von|sur|de|su)\s*(\d+(?:[.,]\d+)?)/i;
+const OUT_OF = /(?<![\d/.,])(\d+(?:[.,]\d+)?)\s*(out\s+of|of|\/|von|sur|de|su|из)\s*(\d+(?:[.,]\d+)?)(?![\d/])/i;
+/** "5つ星のうち4.0" and the like: the scale first. */
+const SCALE_FIRST = /(\d+)\s*つ星のうち\s*(\d+(?:[.,]\d+)?)/;
+/** "4.5 stars", "5 star rating", "Rated 4": a value with a star word, on a 5 scale. */
+const STAR_WORD =
+  /^(?:rated\s+)?(\d(?:[.,]\d+)?)\s*(?:-\s*)?(?:stars?|star\s+rating|étoiles?|sterne?n?|estrellas?|stelle)\b/i;
+const RATING_WORD = /star|rat|score|stern|étoile|estrella|stell|bewert|note|valuta/i;
 const STARS = /^[\s★☆✩✭✮⭐]+$/;
+/** Rating text is short; a sentence that mentions "5 stars" is a review, not a rating element. */
+const MAX_RATING_TEXT = 60;
 
 function num(s: string): number {
   return Number(s.replace(',', '.'));
@@ -33,17 +41,27 @@ export function toFiveStars(value: number, best = 5): number | null {
 }
 
 /**
- * Reads a rating from text such as "4.0 out of 5 stars", "Rated 4/5", "★★★★☆", or a bare number with a
- * known scale. Null when the text holds no rating.
+ * Reads a rating from short text such as "4.0 out of 5 stars", "Rated 4/5", "4.5 stars", "★★★★☆", or
+ * "5つ星のうち4.0". Null when the text holds no rating (pagination such as "Page 2 of 7" or "1 of 5 reviews"
+ * and dates such as "3/10/2023" are not ratings).
  */
 export function parseRatingText(raw: string | null | undefined): number | null {
   const s = clean(raw);
-  if (!s) return null;
+  if (!s || s.length > MAX_RATING_TEXT || /\bpage\b|seite|página|pagina/i.test(s)) return null;
   const m = OUT_OF.exec(s);
-  if (m?.[1] && m[2]) {
-    const best = num(m[2]);
-    if (best === 5 || best === 10 || best === 100) return toFiveStars(num(m[1]), best);
+  if (m?.[1] && m[2] && m[3]) {
+    const best = num(m[3]);
+    const word = m[2].toLowerCase();
+    const explicit = word.replace(/\s+/g, ' ') === 'out of' || RATING_WORD.test(s);
+    // "4/5" and "4 out of 5" are ratings; "1 of 5" only with a rating word; 10 and 100 scales only with one.
+    if (best === 5 && (explicit || word === '/')) return toFiveStars(num(m[1]), best);
+    if ((best === 10 || best === 100) && RATING_WORD.test(s)) return toFiveStars(num(m[1]), best);
+    if (best === 5 || best === 10 || best === 100) return null;
   }
+  const jp = SCALE_FIRST.exec(s);
+  if (jp?.[1] && jp[2]) return toFiveStars(num(jp[2]), num(jp[1]));
+  const w = STAR_WORD.exec(s);
+  if (w?.[1]) return toFiveStars(num(w[1]), 5);
   if (STARS.test(s)) {
     const full = (s.match(/[★⭐✭✮]/g) ?? []).length;
     const total = full + (s.match(/[☆✩]/g) ?? []).length;

@@ -23,20 +23,20 @@ describe('ingest over a local HTTP server (static crawler)', () => {
     );
     const sum = await s.ingest({ urls });
     expect(sum.pages).toBe(5);
-    expect(sum.reviews).toEqual({ found: 12, new: 12, duplicate: 0 });
-    expect(sum.byExtractor).toEqual({ 'repeated-structure': 8, 'json-ld': 4 });
+    expect(sum.reviews).toEqual({ found: 18, new: 18, duplicate: 0 });
+    expect(sum.byExtractor).toEqual({ 'repeated-structure': 14, 'json-ld': 4 });
     expect(sum.errors).toEqual([]);
     const perPage = Object.fromEntries(sum.perPage.map((p) => [p.url.split('/').pop(), p.reviews]));
     expect(perPage).toEqual({
       'amazon.html': 8,
       'etsy.html': 4,
       'costco.html': 0,
-      'globalindustrial.html': 0,
+      'globalindustrial.html': 6,
       'overstock.html': 0,
     });
 
     const stored = await s.meta.reviews.list({ limit: 100 });
-    expect(stored).toHaveLength(12);
+    expect(stored).toHaveLength(18);
     const amazon = stored.filter((r) => r.url?.endsWith('amazon.html'));
     expect(scoreAgainstGold(amazon, goldFor('amazon').reviews)).toMatchObject({
       precision: 1,
@@ -55,8 +55,8 @@ describe('ingest over a local HTTP server (static crawler)', () => {
     }
 
     const again = await s.ingest({ urls });
-    expect(again.reviews).toEqual({ found: 12, new: 0, duplicate: 12 });
-    expect(await s.meta.reviews.count()).toBe(12);
+    expect(again.reviews).toEqual({ found: 18, new: 0, duplicate: 18 });
+    expect(await s.meta.reviews.count()).toBe(18);
     // The strategy memory learnt from both crawls.
     const { StrategyMemory } = await import('../../src/ingest/index.js');
     const memory = new StrategyMemory(s.meta.db);
