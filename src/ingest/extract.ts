@@ -65,8 +65,9 @@ export async function extractReviews(html: string, pageUrl: string, opts: Extrac
 
   const rep = repeatedStructureReviews($, pageUrl);
   trace.push({ layer: 'repeated-structure', found: rep.reviews.length });
-  if (rep.reviews.length && rep.selectors) {
-    return done(rep.reviews, { selectors: { set: rep.selectors, extractor: 'repeated-structure' }, cacheStale });
+  if (rep.reviews.length) {
+    const selectors = rep.selectors ? { set: rep.selectors, extractor: 'repeated-structure' as const } : undefined;
+    return done(rep.reviews, { selectors, cacheStale });
   }
 
   if (opts.llm) {

@@ -6,6 +6,7 @@ import {
   cardText,
   cssEscape,
   hasPrice,
+  hinted,
   isElement,
   ratingElements,
   relativeSelector,
@@ -69,20 +70,37 @@ export function repeatedStructureReviews($: CheerioAPI, pageUrl: string): Repeat
     }
   }
 
-  let best: Card[] = [];
+  const candidates: Card[][] = [];
   for (const group of groups.values()) {
     const cards = [...group.values()].filter((c) => !inSkippedTag(c.el));
     if (cards.length < MIN_CARDS) continue;
     // Product tiles have a rating and a name too; they show a price, reviews do not.
     const priced = cards.filter((c) => hasPrice($, c.el)).length;
     if (priced * 2 > cards.length) continue;
-    if (cards.length > best.length) best = cards;
+    candidates.push(cards);
+  }
+  candidates.sort((a, b) => b.length - a.length);
+  let best = candidates[0] ?? [];
+  let single = false;
+  if (best.length === 0) {
+    best = singleReviews($, pageUrl, qualify);
+    single = true;
   }
   if (best.length === 0) return { reviews: [], selectors: undefined };
 
   const first = best[0] as Card;
   const cardSel = cardSelector($, first.el, best.length);
   const fields = best.map((c) => ({ c, f: cardFields($, c.el, c.text.el, pageUrl) }));
+  // Other lists of the same kind (say "top positive" and "top critical" reviews) join the biggest one when
+  // most of their blocks name an author or a date, as reviews do.
+  const extra: { c: Card; f: ReturnType<typeof cardFields>; sel: string }[] = [];
+  for (const cards of candidates.slice(1)) {
+    if (cards.some((c) => best.some((b) => isInside(c.el, b.el) || isInside(b.el, c.el)))) continue;
+    const f = cards.map((c) => ({ c, f: cardFields($, c.el, c.text.el, pageUrl) }));
+    if (f.filter((x) => x.f.author || x.f.date).length * 2 < cards.length) continue;
+    const sel = cardSelector($, (cards[0] as Card).el, cards.length);
+    for (const x of f) extra.push({ ...x, sel });
+  }
   const selectors: SelectorSet = {
     review: cardSel,
     text: vote(best.map((c) => relativeSelector($, c.el, c.text.el))) ?? '*',
@@ -92,17 +110,48 @@ export function repeatedStructureReviews($: CheerioAPI, pageUrl: string): Repeat
     date: vote(fields.map(({ c, f }) => (f.date ? relativeSelector($, c.el, f.date.el) : undefined))),
     photo: vote(fields.flatMap(({ c, f }) => f.photos.map((p) => relativeSelector($, c.el, p.el)))),
   };
-  const reviews = fields.map(({ c, f }) => ({
+  const toReview = ({ c, f }: { c: Card; f: ReturnType<typeof cardFields> }, sel: string): ExtractedReview => ({
     text: c.text.text,
     rating: c.rating.rating,
     title: f.title?.text ?? null,
     author: f.author?.text ?? null,
     date: f.date?.iso ?? null,
     photos: f.photos.map((p) => p.url),
-    extractor: 'repeated-structure' as const,
-    selector: `${cardSel} :: ${selectors.text}`,
-  }));
-  return { reviews, selectors };
+    extractor: 'repeated-structure',
+    selector: sel,
+  });
+  const reviews = [
+    ...fields.map((x) => toReview(x, `${cardSel} :: ${selectors.text}`)),
+    ...extra.map((x) => toReview(x, `${x.sel} :: ${relativeSelector($, x.c.el, x.c.text.el) ?? '*'}`)),
+  ];
+  // A lone review proves no repeated shape: its selectors are not worth caching for the domain.
+  return { reviews, selectors: single ? undefined : selectors };
+}
+
+const REVIEW_HINT = /review|testimonial/;
+
+/**
+ * A page with one review has no siblings to compare: a block the markup calls a review, holding a rating,
+ * a text and an author or a date, is taken alone (the innermost such block).
+ */
+function singleReviews($: CheerioAPI, pageUrl: string, qualify: (el: Element) => Card | null): Card[] {
+  const found = new Set<Element>();
+  for (const r of ratingElements($, $('body').length ? $('body') : $.root())) {
+    let node: AnyNode | null = r;
+    for (let depth = 0; depth < 8 && isElement(node) && node.tagName !== 'body'; depth++) {
+      if (hinted(node, node.parent as Element, REVIEW_HINT)) {
+        const card = qualify(node);
+        if (card) {
+          const f = cardFields($, card.el, card.text.el, pageUrl);
+          if (f.author || f.date) found.add(node);
+          break;
+        }
+      }
+      node = node.parent;
+    }
+  }
+  const list = [...found].filter((el) => ![...found].some((o) => o !== el && isInside(o, el)));
+  return list.map((el) => qualify(el)).filter((c): c is Card => c !== null && !inSkippedTag(c.el));
 }
 
 function isInside(a: Element, b: Element): boolean {

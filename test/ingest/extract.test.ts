@@ -138,6 +138,18 @@ describe('extraction on pages written for these tests', () => {
     expect(ex.product).toBe('Wool Hiking Socks, 3 pairs');
   });
 
+  it('a lone review the markup calls a review, with its date; the ratings summary beside it is not one', async () => {
+    const ex = await extractReviews(read(join(FIXTURES, 'single-review.html')), URL_BASE);
+    expect(scoreAgainstGold(ex.reviews, goldFor('single-review').reviews)).toMatchObject({
+      extracted: 1,
+      matched: 1,
+      ratingCorrect: 1,
+    });
+    expect(ex.reviews[0]?.date).toBe('2023-10-11');
+    // One block proves no repeated shape: nothing is cached for the domain.
+    expect(ex.selectors).toBeUndefined();
+  });
+
   it('comments without ratings are not reviews to the rule-based layers', async () => {
     const ex = await extractReviews(read(join(FIXTURES, 'plain-comments.html')), URL_BASE);
     expect(ex.reviews).toEqual([]);
