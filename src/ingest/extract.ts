@@ -1,5 +1,6 @@
 import { type CheerioAPI, load } from 'cheerio';
 import type { ChatClient } from '../llm/index.js';
+import { jsonStateReviews } from './json-state.js';
 import { discoverSelectorsWithLlm } from './llm-selectors.js';
 import { repeatedStructureReviews } from './repeated-structure.js';
 import { applySelectors, selectorsMatch } from './selectors.js';
@@ -32,7 +33,8 @@ export interface Extraction extends PageExtraction {
 
 /**
  * Every review on a page, by the first layer that finds any: schema.org JSON-LD, microdata, the
- * domain's cached selectors, repeated-structure detection, then (when configured) LLM selector discovery.
+ * domain's cached selectors, repeated-structure detection in the DOM, then in the page's embedded JSON
+ * state, then (when configured) LLM selector discovery.
  * No layer knows any shop: they read structure, schema.org and generic words only.
  */
 export async function extractReviews(html: string, pageUrl: string, opts: ExtractOptions = {}): Promise<Extraction> {
@@ -69,6 +71,10 @@ export async function extractReviews(html: string, pageUrl: string, opts: Extrac
     const selectors = rep.selectors ? { set: rep.selectors, extractor: 'repeated-structure' as const } : undefined;
     return done(rep.reviews, { selectors, cacheStale });
   }
+
+  const state = jsonStateReviews($, pageUrl);
+  trace.push({ layer: 'json-state', found: state.length });
+  if (state.length) return done(state, { cacheStale });
 
   if (opts.llm) {
     try {

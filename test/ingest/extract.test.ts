@@ -81,7 +81,7 @@ describe('extraction on the saved shop pages (../shared/data/product-pages)', ()
     it(`${page}.html: no review is invented (its reviews load from a third-party script, not in the page)`, async () => {
       const ex = await extractReviews(read(join(PRODUCT_PAGES, `${page}.html`)), URL_BASE);
       expect(ex.reviews).toEqual([]);
-      expect(ex.trace.map((t) => t.layer)).toEqual(['json-ld', 'microdata', 'repeated-structure', 'llm']);
+      expect(ex.trace.map((t) => t.layer)).toEqual(['json-ld', 'microdata', 'repeated-structure', 'json-state', 'llm']);
     });
   }
 });
@@ -148,6 +148,23 @@ describe('extraction on pages written for these tests', () => {
     expect(ex.reviews[0]?.date).toBe('2023-10-11');
     // One block proves no repeated shape: nothing is cached for the domain.
     expect(ex.selectors).toBeUndefined();
+  });
+
+  it("reviews only in the page's embedded JSON state; related products and Q&A in the same state are not reviews", async () => {
+    const ex = await extractReviews(read(join(FIXTURES, 'json-state.html')), 'http://127.0.0.1:9/p/x2');
+    expect(scoreAgainstGold(ex.reviews, goldFor('json-state').reviews)).toMatchObject({
+      extracted: 3,
+      matched: 3,
+      ratingCorrect: 3,
+    });
+    expect(ex.reviews[0]).toMatchObject({
+      title: 'Quiet flights at last',
+      author: 'frequentflyer',
+      date: '2024-03-02',
+      photos: ['http://127.0.0.1:9/photos/tent.jpg'],
+      extractor: 'repeated-structure',
+      selector: 'script#__APP_STATE__.page.reviewData.results[0]',
+    });
   });
 
   it('comments without ratings are not reviews to the rule-based layers', async () => {
