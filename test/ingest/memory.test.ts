@@ -108,16 +108,29 @@ describe('the pipeline step', () => {
     await s.meta.close();
   });
 
-  it('stops when the run is cancelled', async () => {
-    const s = await openStores({ 'ingest.crawler': 'static' });
+  it('stops when the run is cancelled, mid-crawl, and says so', async () => {
+    const s = await openStores({
+      'ingest.crawler': 'static',
+      'ingest.concurrency': 1,
+      'ingest.pageTimeoutSeconds': 60,
+    });
     const services = { config: s.config, meta: s.meta, blobs: s.blobs } as unknown as Parameters<
       typeof ingestStep.run
     >[1];
-    const { c } = ctx({ urls: [`${site.url}/fixtures/static-paged-1.html`] });
+    // The first page never answers; the run is cancelled while the crawler waits for it.
+    const urls = [
+      `${site.url}/slow.html`,
+      ...[1, 2, 3, 4, 5].map((i) => `${site.url}/fixtures/stars-markup.html?i=${i}`),
+    ];
+    const { c } = ctx({ urls });
     const controller = new AbortController();
-    controller.abort();
+    const timer = setTimeout(() => controller.abort(), 1000);
     const out = await ingestStep.run({ ...c, signal: controller.signal }, services);
-    expect(out).toMatchObject({ cancelled: true, pages: 0, reviews_new: 0 });
+    clearTimeout(timer);
+    expect(out.cancelled).toBe(true);
+    expect(out.pages as number).toBeLessThan(urls.length);
+    const runs = await s.meta.db.selectFrom('ingest_runs').select('status').execute();
+    expect(runs.map((r) => r.status)).toEqual(['cancelled']);
     await s.meta.close();
   });
 });
