@@ -193,9 +193,11 @@ export const configSchema = z
         maxPaginationDepth: z.coerce.number().int().min(0).max(1000).default(10),
         /** `auto`: plain HTTP first, the browser when a page with scripts shows no reviews; `static`; `browser`. */
         crawler: z.enum(['auto', 'static', 'browser']).default('auto'),
-        /** Pages fetched at once (the crawler also waits `domainDelayMs` between two pages of one domain). */
+        /** Pages fetched at once in all (per domain: `domainConcurrency`, `domainDelayMs`). */
         concurrency: z.coerce.number().int().min(1).max(64).default(4),
-        /** Pause between two requests to the same domain. */
+        /** Pages of one domain fetched and processed at once. */
+        domainConcurrency: z.coerce.number().int().min(1).max(64).default(2),
+        /** Pause between the starts of two requests to the same domain. */
         domainDelayMs: z.coerce.number().int().min(0).max(600_000).default(1000),
         /** Retries of a failed page, with exponential backoff from `retryBaseMs`. */
         maxRetries: z.coerce.number().int().min(0).max(10).default(2),
@@ -355,6 +357,7 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_INGEST_MAX_PAGES: 'ingest.maxPages',
   REVIEWLENS_INGEST_CRAWLER: 'ingest.crawler',
   REVIEWLENS_INGEST_CONCURRENCY: 'ingest.concurrency',
+  REVIEWLENS_INGEST_DOMAIN_CONCURRENCY: 'ingest.domainConcurrency',
   REVIEWLENS_INGEST_DOMAIN_DELAY_MS: 'ingest.domainDelayMs',
   REVIEWLENS_INGEST_PAGE_TIMEOUT_SECONDS: 'ingest.pageTimeoutSeconds',
   REVIEWLENS_INGEST_ROBOTS: 'ingest.respectRobotsTxt',

@@ -3,9 +3,17 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheerioAPI } from 'cheerio';
 import { load } from 'cheerio';
-import { CheerioCrawler, Configuration, log as crawleeLog, PlaywrightCrawler } from 'crawlee';
+import {
+  CheerioCrawler,
+  type CheerioCrawlingContext,
+  Configuration,
+  log as crawleeLog,
+  PlaywrightCrawler,
+  type PlaywrightCrawlingContext,
+} from 'crawlee';
 import { chromium } from 'playwright-core';
 import type { Config } from '../core/config.js';
+import { DomainGate } from './domain-gate.js';
 import { hasNextButton, isNextLabel, paginationLinks } from './pagination.js';
 
 /**
@@ -13,7 +21,7 @@ import { hasNextButton, isNextLabel, paginationLinks } from './pagination.js';
  * (PlaywrightCrawler over playwright-core and the system's Chromium) for pages that render their reviews
  * with JavaScript. `auto` sends a page to the browser when the static fetch found no reviews but the page
  * has scripts. robots.txt is honoured (Crawlee's `respectRobotsTxtFile`), requests to one domain are
- * spaced by `domainDelayMs`, failed pages are retried with exponential backoff, a watchdog abandons a page
+ * spaced by `domainDelayMs` and at most `domainConcurrency` of them run at once, failed pages are retried with exponential backoff, a watchdog abandons a page
  * that takes longer than `pageTimeoutSeconds`, and review pagination is followed up to a depth.
  * Crawlee's request queue lives in memory (persistStorage off) with its scratch directory under
  * `<dataDir>/tmp`, removed afterwards: nothing is written to the repository.
@@ -71,6 +79,13 @@ const CHROMIUM_ARGS = [
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+interface RequestLike {
+  id?: string | undefined;
+  uniqueKey: string;
+  url: string;
+  userData: Record<string, unknown>;
+}
+
 interface UserData {
   depth: number;
   origin: string;
@@ -94,26 +109,33 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
       logLevel: crawleeLog.LEVELS.OFF,
     });
   const remaining = () => Math.max(0, opts.maxPages - totals.pages);
+  const startKind = new Map(starts.map((s) => [s.url, s.crawler]));
   const browserQueue: { url: string; userData: UserData }[] = [];
   for (const s of starts) {
     if (s.crawler === 'browser') browserQueue.push({ url: s.url, userData: { depth: 0, origin: s.url } });
   }
+
+  // Per-domain concurrency: a request holds its domain's slot from before navigation to the end of its handler.
+  const gate = new DomainGate(cfg.domainConcurrency);
+  const keyOf = (r: RequestLike) => r.id ?? r.uniqueKey;
+  const enterGate = async ({ request }: { request: RequestLike }) => gate.enter(keyOf(request), request.url);
   const common = {
     maxRequestRetries: cfg.maxRetries,
     maxConcurrency: cfg.concurrency,
+    // Start at full concurrency (Crawlee starts at one and scales up; it still scales down when the machine is busy).
+    autoscaledPoolOptions: { desiredConcurrency: cfg.concurrency },
     sameDomainDelaySecs: cfg.domainDelayMs / 1000,
     requestHandlerTimeoutSecs: cfg.pageTimeoutSeconds,
     navigationTimeoutSecs: cfg.pageTimeoutSeconds,
     respectRobotsTxtFile: cfg.respectRobotsTxt ? { userAgent: cfg.userAgent } : false,
     onSkippedRequest: async ({ url, reason }: { url: string; reason: string }) => hooks.onSkipped?.(url, reason),
     // Exponential backoff before each retry (Crawlee retries at once otherwise).
-    errorHandler: async ({ request }: { request: { retryCount: number } }) => {
+    errorHandler: async ({ request }: { request: RequestLike & { retryCount: number } }) => {
+      gate.leave(keyOf(request));
       await sleep(cfg.retryBaseMs * 2 ** Math.max(0, request.retryCount - 1));
     },
-    failedRequestHandler: async (
-      { request }: { request: { url: string; userData: Record<string, unknown> } },
-      error: Error,
-    ) => {
+    failedRequestHandler: async ({ request }: { request: RequestLike }, error: Error) => {
+      gate.leave(keyOf(request));
       const ud = request.userData as unknown as UserData;
       hooks.onError(request.url, ud.origin ?? request.url, error.message.split('\n')[0] ?? error.message);
     },
@@ -122,6 +144,86 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
     const stop = () => void c.teardown().catch(() => {});
     opts.signal?.addEventListener('abort', stop, { once: true });
     return () => opts.signal?.removeEventListener('abort', stop);
+  };
+
+  /** A page from the plain HTTP crawler: extract, then send it to the browser or follow its pagination. */
+  const staticPage = async ({ request, response, body, $: crawlee$, enqueueLinks }: CheerioCrawlingContext) => {
+    // Crawlee hands over cheerio's CommonJS build: the same version as the ESM one the extractors type against.
+    const $ = crawlee$ as unknown as CheerioAPI;
+    const ud = request.userData as UserData;
+    const url = request.loadedUrl ?? request.url;
+    const status = response.statusCode ?? 0;
+    if (status >= 400) {
+      hooks.onError(url, ud.origin, `HTTP ${status}`);
+      return;
+    }
+    const html = typeof body === 'string' ? body : body.toString('utf8');
+    totals.pages++;
+    const page = {
+      url,
+      html,
+      $,
+      fetchedAt: new Date(),
+      crawler: 'static' as const,
+      depth: ud.depth,
+      origin: ud.origin,
+    };
+    const { reviews } = await hooks.onPage(page);
+    if (reviews === 0 && startKind.get(ud.origin) === 'auto' && hasScripts($)) {
+      browserQueue.push({ url, userData: ud });
+      totals.sentToBrowser++;
+      return;
+    }
+    if (ud.depth < cfg.maxPaginationDepth) {
+      const next = paginationLinks($, url);
+      if (next.length) await enqueueLinks({ urls: next, userData: { depth: ud.depth + 1, origin: ud.origin } });
+    }
+  };
+
+  /** A page in the browser: extract, then follow pagination links or click "next page" buttons. */
+  const browserPage = async ({ request, page, response, enqueueLinks }: PlaywrightCrawlingContext) => {
+    const ud = request.userData as UserData;
+    const status = response?.status() ?? 200;
+    if (status >= 400) {
+      hooks.onError(request.url, ud.origin, `HTTP ${status}`);
+      return;
+    }
+    await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => {});
+    let depth = ud.depth;
+    for (;;) {
+      const html = await page.content();
+      const $ = load(html);
+      if (remaining() <= 0) return;
+      totals.pages++;
+      totals.browserPages++;
+      const url = page.url();
+      const { reviews } = await hooks.onPage({
+        url: depth === ud.depth ? url : `${url}#reviews-page-${depth + 1}`,
+        html,
+        $,
+        fetchedAt: new Date(),
+        crawler: 'browser',
+        depth,
+        origin: ud.origin,
+      });
+      if (reviews === 0 || depth >= cfg.maxPaginationDepth || opts.signal?.aborted) return;
+      const links = paginationLinks($, url);
+      if (links.length) {
+        await enqueueLinks({ urls: links, userData: { depth: depth + 1, origin: ud.origin } });
+        return;
+      }
+      if (!hasNextButton($)) return;
+      // A "next page" button that loads more reviews in place: click it and wait for the text to change.
+      const before = await page.evaluate(() => document.body?.textContent ?? '');
+      if (!(await clickNext(page))) return;
+      const changed = await page
+        .waitForFunction((prev: string) => (document.body?.textContent ?? '') !== prev, before, { timeout: 10_000 })
+        .then(() => true)
+        .catch(() => false);
+      if (!changed) return;
+      await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => {});
+      depth++;
+    }
   };
 
   try {
@@ -133,42 +235,16 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
           maxRequestsPerCrawl: remaining(),
           additionalMimeTypes: ['application/xhtml+xml'],
           preNavigationHooks: [
+            enterGate,
             async (_ctx, gotOptions) => {
               gotOptions.headers = { ...gotOptions.headers, 'user-agent': cfg.userAgent };
             },
           ],
-          async requestHandler({ request, response, body, $: crawlee$, enqueueLinks }) {
-            // Crawlee hands over cheerio's CommonJS build; the same version as the ESM one the extractors type against.
-            const $ = crawlee$ as unknown as CheerioAPI;
-            const ud = request.userData as UserData;
-            const url = request.loadedUrl ?? request.url;
-            const status = response.statusCode ?? 0;
-            if (status >= 400) {
-              hooks.onError(url, ud.origin, `HTTP ${status}`);
-              return;
-            }
-            const html = typeof body === 'string' ? body : body.toString('utf8');
-            totals.pages++;
-            const { reviews } = await hooks.onPage({
-              url,
-              html,
-              $,
-              fetchedAt: new Date(),
-              crawler: 'static',
-              depth: ud.depth,
-              origin: ud.origin,
-            });
-            const start = starts.find((s) => s.url === ud.origin);
-            if (reviews === 0 && start?.crawler === 'auto' && hasScripts($)) {
-              browserQueue.push({ url, userData: ud });
-              totals.sentToBrowser++;
-              return;
-            }
-            if (ud.depth < cfg.maxPaginationDepth) {
-              const next = paginationLinks($, url);
-              if (next.length) {
-                await enqueueLinks({ urls: next, userData: { depth: ud.depth + 1, origin: ud.origin } });
-              }
+          requestHandler: async (ctx) => {
+            try {
+              await staticPage(ctx);
+            } finally {
+              gate.leave(keyOf(ctx.request));
             }
           },
         },
@@ -183,7 +259,6 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
     }
 
     if (browserQueue.length && remaining() > 0 && !opts.signal?.aborted) {
-      const userDataDir = join(scratch, 'chromium-profile');
       const crawler = new PlaywrightCrawler(
         {
           ...common,
@@ -192,56 +267,17 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
           browserPoolOptions: { useFingerprints: false, maxOpenPagesPerBrowser: Math.max(1, cfg.concurrency) },
           launchContext: {
             launcher: chromium,
-            userDataDir,
+            userDataDir: join(scratch, 'chromium-profile'),
             useChrome: false,
             userAgent: cfg.userAgent,
             launchOptions: { executablePath: cfg.chromiumPath, args: CHROMIUM_ARGS, headless: true },
           },
-          async requestHandler({ request, page, response, enqueueLinks }) {
-            const ud = request.userData as UserData;
-            const status = response?.status() ?? 200;
-            if (status >= 400) {
-              hooks.onError(request.url, ud.origin, `HTTP ${status}`);
-              return;
-            }
-            await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => {});
-            let depth = ud.depth;
-            for (;;) {
-              const html = await page.content();
-              const $ = load(html);
-              if (remaining() <= 0) return;
-              totals.pages++;
-              totals.browserPages++;
-              const url = page.url();
-              const { reviews } = await hooks.onPage({
-                url: depth === ud.depth ? url : `${url}#reviews-page-${depth + 1}`,
-                html,
-                $,
-                fetchedAt: new Date(),
-                crawler: 'browser',
-                depth,
-                origin: ud.origin,
-              });
-              if (reviews === 0 || depth >= cfg.maxPaginationDepth || opts.signal?.aborted) return;
-              const links = paginationLinks($, url);
-              if (links.length) {
-                await enqueueLinks({ urls: links, userData: { depth: depth + 1, origin: ud.origin } });
-                return;
-              }
-              if (!hasNextButton($)) return;
-              // A "next page" button that loads more reviews in place: click it and wait for the text to change.
-              const before = await page.evaluate(() => document.body?.textContent ?? '');
-              const clicked = await clickNext(page);
-              if (!clicked) return;
-              const changed = await page
-                .waitForFunction((prev: string) => (document.body?.textContent ?? '') !== prev, before, {
-                  timeout: 10_000,
-                })
-                .then(() => true)
-                .catch(() => false);
-              if (!changed) return;
-              await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => {});
-              depth++;
+          preNavigationHooks: [enterGate],
+          requestHandler: async (ctx) => {
+            try {
+              await browserPage(ctx);
+            } finally {
+              gate.leave(keyOf(ctx.request));
             }
           },
         },

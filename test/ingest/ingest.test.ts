@@ -83,6 +83,28 @@ describe('ingest over a local HTTP server (static crawler)', () => {
     await s.meta.close();
   });
 
+  it('fetches at most ingest.domainConcurrency pages of one domain at once', async () => {
+    const urls = [1, 2, 3, 4, 5, 6].map((i) => `${site.url}/delayed/stars-markup.html?i=${i}`);
+    const one = await openStores({
+      'ingest.crawler': 'static',
+      'ingest.concurrency': 4,
+      'ingest.domainConcurrency': 1,
+    });
+    expect((await one.ingest({ urls })).pages).toBe(6);
+    expect(site.maxInFlight()).toBe(1);
+    await one.meta.close();
+    // The same crawl with three per domain does overlap (so the limit above is the gate's doing).
+    const three = await openStores({
+      'ingest.crawler': 'static',
+      'ingest.concurrency': 4,
+      'ingest.domainConcurrency': 3,
+    });
+    expect((await three.ingest({ urls: urls.map((u) => `${u}&again`) })).pages).toBe(6);
+    expect(site.maxInFlight()).toBeGreaterThan(1);
+    expect(site.maxInFlight()).toBeLessThanOrEqual(3);
+    await three.meta.close();
+  });
+
   it('stops at --max-pages', async () => {
     const s = await openStores({ 'ingest.crawler': 'static' });
     const sum = await s.ingest({ urls: [`${site.url}/fixtures/static-paged-1.html`], maxPages: 1 });

@@ -8,7 +8,7 @@ import { ROOT, SHARED } from '../helpers/paths.js';
  * A real HTTP server on 127.0.0.1 serving the shops' saved pages (`/shared/<name>.html` from
  * ../shared/data/product-pages), this folder's fixture pages (`/fixtures/<file>`), the JSON endpoint the
  * JavaScript fixture loads its reviews from, review photos, a robots.txt that disallows `/private/`, a
- * page that never answers (`/slow.html`) and one that fails twice before answering (`/fixtures/flaky.html`).
+ * page that never answers (`/slow.html`), fixture pages answered after 300 ms (`/delayed/<file>`) and one that fails twice before answering (`/fixtures/flaky.html`).
  */
 
 export const PRODUCT_PAGES = join(SHARED, 'product-pages');
@@ -20,11 +20,15 @@ export interface Site {
   url: string;
   /** Requests per path (query string included). */
   hits: Map<string, number>;
+  /** Most `/delayed/` requests that were being answered at the same time. */
+  maxInFlight(): number;
   close(): Promise<void>;
 }
 
 export async function startSite(): Promise<Site> {
   const hits = new Map<string, number>();
+  let inFlight = 0;
+  let maxInFlight = 0;
   const data = JSON.parse(readFileSync(join(FIXTURES, 'js-reviews.data.json'), 'utf8')) as unknown[];
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -44,6 +48,16 @@ export async function startSite(): Promise<Site> {
     const p = u.pathname;
     if (p === '/robots.txt') return send(200, 'text/plain', 'User-agent: *\nDisallow: /private/\n');
     if (p === '/slow.html') return; // never answers
+    if (p.startsWith('/delayed/')) {
+      // A fixture page answered after 300 ms, counting how many such answers overlap.
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        file(join(FIXTURES, p.slice('/delayed/'.length).replace(/[/\\]/g, '')));
+      }, 300);
+      return;
+    }
     if (p === '/fixtures/flaky.html' && (hits.get(key) ?? 0) <= 2) return send(503, 'text/plain', 'try again');
     if (p === '/fixtures/flaky.html') return file(join(FIXTURES, 'static-paged-1.html'));
     if (p.startsWith('/shared/')) return file(join(PRODUCT_PAGES, p.slice('/shared/'.length).replace(/[/\\]/g, '')));
@@ -64,6 +78,7 @@ export async function startSite(): Promise<Site> {
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
