@@ -26,7 +26,13 @@ const site = await startSite();
 const dataDir = tempDir('reviewlens-bench-ingest-');
 const config = loadConfig({
   env: {},
-  overrides: { dataDir, 'ingest.domainDelayMs': 0, 'ingest.photos': false, 'ingest.crawler': 'static' },
+  overrides: {
+    dataDir,
+    'ingest.domainDelayMs': 0,
+    'ingest.domainConcurrency': 4,
+    'ingest.photos': false,
+    'ingest.crawler': 'static',
+  },
 });
 
 // 1. Quality per gold page.
@@ -141,7 +147,8 @@ ${rows.join('\n')}
 so only the LLM layer can read it (tested in \`test/ingest/llm.test.ts\` against a stand-in server speaking the
 OpenAI protocol; no model was measured).
 
-Static crawler (CheerioCrawler, concurrency ${config.ingest.concurrency}, no per-domain delay, robots.txt on) over a
+Static crawler (CheerioCrawler, concurrency ${config.ingest.concurrency}, ${config.ingest.domainConcurrency} per domain (all pages here are one
+domain), no per-domain delay, robots.txt on) over a
 local HTTP server on 127.0.0.1, ${PAGES} distinct URLs of the five shop pages and two fixture pages (${(bytes / 1024).toFixed(0)} kB each on average):
 
 | run | pages | seconds | pages/second |

@@ -97,14 +97,34 @@ export async function extractReviews(html: string, pageUrl: string, opts: Extrac
   return done([], { cacheStale });
 }
 
-/** What the page is about: og:title, the first h1, or the document title. */
+/**
+ * What the page is about: og:title; else the h1 that shares most words with the document title (pages
+ * carry other h1s in dialogs and banners); else the title's longest part; else the first h1.
+ */
 function pageProduct($: CheerioAPI): string | null {
   const og = clean($('meta[property="og:title"]').attr('content'));
-  if (og) return og;
-  const h1 = clean($('h1').first().text());
-  if (h1) return h1.slice(0, 300);
+  if (og) return og.slice(0, 300);
   const title = clean($('title').first().text());
-  return title ? title.slice(0, 300) : null;
+  const words = (s: string) => new Set(s.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? []);
+  const titleWords = words(title);
+  let best: { text: string; shared: number } | undefined;
+  $('h1').each((_, el) => {
+    const text = clean($(el).text());
+    if (!text) return;
+    const shared = [...words(text)].filter((w) => titleWords.has(w)).length;
+    if (!best || shared > best.shared) best = { text, shared };
+  });
+  const found = best as { text: string; shared: number } | undefined;
+  if (found && found.shared >= 2) return found.text.slice(0, 300);
+  if (title) {
+    const parts = title
+      .split(/\s+[|–—-]\s+|\s*\|\s*/)
+      .map(clean)
+      .filter(Boolean);
+    return (parts.sort((a, b) => b.length - a.length)[0] ?? title).slice(0, 300);
+  }
+  const h1 = clean($('h1').first().text());
+  return h1 ? h1.slice(0, 300) : null;
 }
 
 function dedupe(reviews: ExtractedReview[]): ExtractedReview[] {

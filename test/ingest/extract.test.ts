@@ -53,6 +53,8 @@ describe('extraction on the saved shop pages (../shared/data/product-pages)', ()
     expect(first.photos.every((u) => u.endsWith('.jpg'))).toBe(true);
     // The proposed selectors find the same cards on the page (so they can be cached for the domain).
     expect(ex.selectors?.extractor).toBe('repeated-structure');
+    // The product is the h1 that matches the document title, not the first h1 (a cart dialog's).
+    expect(ex.product).toMatch(/^Modern LED Wall Sconce Lighting Fixture/);
   });
 
   it('etsy.html: its 4 JSON-LD reviews, with entities decoded', async () => {
