@@ -278,9 +278,21 @@ const AUTHOR_LABEL =
   /^(?:reviewer|reviewed\s+by|posted\s+by|written\s+by|author|name|by)\s*:?\s+(.{1,60}?)(?:\s+(?:on|date:?)\s+.*)?$/i;
 const NOT_BODY_HINT = /vote|helpful|feedback|report|abuse|share|translat|disclaimer|response-from|reply/;
 
-/** True when a block holds a price (product tiles do, reviews rarely as a text block of their own). */
+const PRICE_IN = /(?:[$€£¥₹]\s?\d|\d[\d.,]*\s?(?:€|EUR|USD|GBP|zł|kr|CHF)\b)/i;
+
+/** True when a short block holds a price (product tiles do; reviews rarely have a short block with one). */
 export function hasPrice($: CheerioAPI, card: Element): boolean {
-  return textBlocks($, card).some((b) => PRICE.test(b.text));
+  return textBlocks($, card).some((b) => PRICE.test(b.text) || (b.text.length <= 40 && PRICE_IN.test(b.text)));
+}
+
+/** True when `el` is a link or inside one: a review is never a link as a whole, a product tile often is. */
+export function inLink(el: Element): boolean {
+  let cur: AnyNode | null = el;
+  while (isElement(cur)) {
+    if (cur.tagName === 'a') return true;
+    cur = cur.parent;
+  }
+  return false;
 }
 
 const TITLE_HINT = /title|headline|summary|subject|heading/;

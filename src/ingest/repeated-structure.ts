@@ -7,6 +7,7 @@ import {
   cssEscape,
   hasPrice,
   hinted,
+  inLink,
   isElement,
   ratingElements,
   relativeSelector,
@@ -43,6 +44,10 @@ export function repeatedStructureReviews($: CheerioAPI, pageUrl: string): Repeat
   const qualify = (el: Element): Card | null => {
     const hit = memo.get(el);
     if (hit !== undefined) return hit;
+    if (inLink(el)) {
+      memo.set(el, null);
+      return null;
+    }
     const rating = cardRating($, el);
     const text = rating ? cardText($, el) : undefined;
     const card = rating && text && !isInside(rating.el, text.el) ? { el, rating, text } : null;
