@@ -10,6 +10,7 @@
  *   npm run bench:ingest            (BENCH_PAGES=200 pages for the speed runs)
  */
 import { readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/core/index.js';
@@ -91,6 +92,7 @@ const urls = Array.from({ length: PAGES }, (_, i) => `${site.url}${files[i % fil
 const local = (f: string) => join(f.startsWith('/shared/') ? PRODUCT_PAGES : FIXTURES, f.split('/').pop() as string);
 const bytes = files.reduce((n, f) => n + readFileSync(local(f)).length, 0) / files.length;
 
+const loadBefore = loadavg()[0] ?? 0;
 const t1 = performance.now();
 let fetched = 0;
 await crawl(
@@ -119,6 +121,7 @@ const sum = await runIngest(
   { urls, maxPages: PAGES },
 );
 const fullSecs = (performance.now() - t2) / 1000;
+const loadAfter = loadavg()[0] ?? 0;
 await meta.close();
 log(`crawl + extract + store: ${sum.pages} pages in ${fullSecs.toFixed(1)} s, ${sum.reviews.found} reviews`);
 await site.close();
@@ -156,8 +159,9 @@ local HTTP server on 127.0.0.1, ${PAGES} distinct URLs of the five shop pages an
 | crawl only (fetch + parse) | ${fetched} | ${crawlSecs.toFixed(1)} | ${(fetched / crawlSecs).toFixed(1)} |
 | crawl + extract + store (PGlite in memory, raw pages in the blob store) | ${sum.pages} | ${fullSecs.toFixed(1)} | ${(sum.pages / fullSecs).toFixed(1)} |
 
-With the default \`ingest.domainDelayMs\` of 1000 ms a single shop is crawled at about one page per second
-whatever the crawler could do; the figures above are the crawler's own ceiling on this machine.
+The machine is shared: its 1-minute load average was ${loadBefore.toFixed(1)} before the speed runs and
+${loadAfter.toFixed(1)} after them (2 cores), so these are lower bounds of the crawler's own ceiling. With the default
+\`ingest.domainDelayMs\` of 1000 ms a single shop is crawled at about one page per second whatever the crawler could do.
 `;
 writeSection('ingest-extraction', md);
 log('wrote the ingest-extraction section of docs/benchmarks.md');
