@@ -1,10 +1,11 @@
-import type { Cheerio, CheerioAPI } from 'cheerio';
+import type { CheerioAPI } from 'cheerio';
 import type { AnyNode, Element } from 'domhandler';
-import { absoluteUrl, clean, findDate, parseRatingNumber, parseRatingText, toFiveStars } from './text.js';
+import { absoluteUrl, clean, findDate, parseRatingText } from './text.js';
 
 /**
- * Generic DOM readers for review blocks: where a block's rating, text, title, author, date and photos
- * are, judged by shape and by words any shop might use in its markup (never by a shop's own names).
+ * Generic DOM readers for review blocks: where a block's text, title, author, date and photos are, judged
+ * by shape and by words any shop might use in its markup (never by a shop's own names). Ratings are read
+ * in ratings.ts, selectors written in css.ts.
  */
 
 export const SKIP_TAGS = new Set(['script', 'style', 'noscript', 'template', 'svg', 'iframe', 'head']);
@@ -70,103 +71,7 @@ function within(el: Element, stop: Element, tag: string): boolean {
   return false;
 }
 
-/** The rating an element itself states, in its own text or its attributes; null when none. */
-export function ownRating($: CheerioAPI, el: Element): number | null {
-  const a = el.attribs;
-  for (const k of ['aria-label', 'title', 'alt', 'aria-valuetext']) {
-    const r = parseRatingText(a[k]);
-    if (r !== null) return r;
-  }
-  for (const k of [
-    'data-rating',
-    'data-score',
-    'data-stars',
-    'data-star-rating',
-    'data-rating-value',
-    'rating',
-    'score',
-  ]) {
-    const v = a[k];
-    if (v === undefined) continue;
-    const r = parseRatingNumber(v) ?? parseRatingText(v);
-    if (r !== null) return r;
-  }
-  const own = $(el)
-    .contents()
-    .filter((_, n) => n.type === 'text')
-    .text();
-  return parseRatingText(own) ?? iconRating(el) ?? classRating(el) ?? widthRating(el);
-}
-
-const STAR_CLASS = /star|rating/i;
-const EMPTY_STAR = /empty|outline|\boff\b|blank|gr[ae]y|inactive|disabled|-o\b|_o\b|none|zero/i;
-const HALF_STAR = /half/i;
-const FULL_STAR = /full|filled|\bon\b|active|selected|checked/i;
-
-/** A row of 3 to 10 star icons (elements whose class says star): full ones count 1, half ones 0.5. */
-function iconRating(el: Element): number | null {
-  const kids = el.children.filter(isElement);
-  if (kids.length < 3 || kids.length > 10) return null;
-  if (!kids.every((k) => STAR_CLASS.test(k.attribs.class ?? ''))) return null;
-  let v = 0;
-  for (const k of kids) {
-    const c = k.attribs.class ?? '';
-    const t = k.children
-      .map((n) => (n.type === 'text' ? (n as unknown as { data: string }).data : ''))
-      .join('')
-      .trim();
-    if (t === '☆' || t === '✩') continue;
-    if (HALF_STAR.test(c)) v += 0.5;
-    else if (!EMPTY_STAR.test(c)) v += 1;
-  }
-  // Icons that all look alike and do not say "full" carry no value by themselves (the value is elsewhere).
-  const alike = kids.every((k) => k.attribs.class === kids[0]?.attribs.class);
-  if (alike && v === kids.length && !FULL_STAR.test(kids[0]?.attribs.class ?? '')) return null;
-  return toFiveStars(v, Math.max(5, kids.length));
-}
-
-/** A class such as `stars-4`, `rating-4-5`, `star_rating_3`: a star or rating word followed by the value. */
-function classRating(el: Element): number | null {
-  for (const token of (el.attribs.class ?? '').split(/\s+/)) {
-    const m = /(?:^|[-_])(?:stars?|rating|rated)[-_]?(\d)(?:[-_.](5))?$/i.exec(token);
-    if (m?.[1]) return toFiveStars(Number(m[1]) + (m[2] ? 0.5 : 0), 5);
-  }
-  return null;
-}
-
-/** A filled bar inside a star widget: `style="width: 80%"` on an element whose class says star or rating. */
-function widthRating(el: Element): number | null {
-  if (!STAR_CLASS.test(el.attribs.class ?? '')) return null;
-  const m = /(?:^|;)\s*width\s*:\s*(\d+(?:\.\d+)?)%/i.exec(el.attribs.style ?? '');
-  return m?.[1] ? toFiveStars(Number(m[1]) / 20, 5) : null;
-}
-
-/** Elements of the page that state a rating (self-closing tags and skipped tags excluded). */
-export function ratingElements($: CheerioAPI, root: Cheerio<AnyNode>): Element[] {
-  const out: Element[] = [];
-  root.find('*').each((_, el) => {
-    if (!isElement(el) || SKIP_TAGS.has(el.tagName)) return;
-    if (ownRating($, el) !== null) out.push(el);
-  });
-  return out;
-}
-
-/** The first rating stated inside `card` (or by it). */
-export function cardRating($: CheerioAPI, card: Element): { el: Element; rating: number } | undefined {
-  const self = ownRating($, card);
-  if (self !== null) return { el: card, rating: self };
-  let found: { el: Element; rating: number } | undefined;
-  $(card)
-    .find('*')
-    .each((_, el) => {
-      if (found || !isElement(el) || SKIP_TAGS.has(el.tagName) || inSkipped(el, card)) return;
-      const r = ownRating($, el);
-      if (r !== null) found = { el, rating: r };
-    });
-  return found;
-}
-
-function inSkipped(el: Element, stop: Element): boolean {
+export function inSkipped(el: Element, stop: Element): boolean {
   let cur: AnyNode | null = el.parent;
   while (isElement(cur) && cur !== stop) {
     if (SKIP_TAGS.has(cur.tagName)) return true;
@@ -176,7 +81,7 @@ function inSkipped(el: Element, stop: Element): boolean {
 }
 
 /** Text of an element without its script/style/noscript descendants, whitespace collapsed. */
-export function visibleText($: CheerioAPI, el: Element): string {
+export function visibleText(_$: CheerioAPI, el: Element): string {
   const parts: string[] = [];
   const visit = (n: AnyNode) => {
     if (n.type === 'text') parts.push((n as unknown as { data: string }).data);
@@ -187,7 +92,6 @@ export function visibleText($: CheerioAPI, el: Element): string {
     }
   };
   visit(el);
-  void $;
   return clean(parts.join(''));
 }
 
@@ -398,36 +302,4 @@ function isAncestor(a: Element, b: Element): boolean {
     cur = cur.parent;
   }
   return false;
-}
-
-/** CSS-escapes a class name or id. */
-export function cssEscape(s: string): string {
-  return s.replace(/([^a-zA-Z0-9_-])/g, '\\$1').replace(/^(\d)/, '\\3$1 ');
-}
-
-/** `tag.class1.class2` of an element (tag alone when it has no class). */
-export function simpleSelector(el: Element): string {
-  return [el.tagName, ...classes(el).map(cssEscape)].join('.');
-}
-
-/**
- * A selector for `el` relative to `card`: its own `tag.classes` when that finds it first in the card,
- * else the nearest classed ancestor's selector followed by the tag path down to it.
- */
-export function relativeSelector($: CheerioAPI, card: Element, el: Element): string | undefined {
-  if (el === card) return undefined;
-  const path: string[] = [];
-  let cur: AnyNode | null = el;
-  while (isElement(cur) && cur !== card) {
-    const sel = classes(cur).length ? simpleSelector(cur) : cur.tagName;
-    path.unshift(sel);
-    const candidate = path.join(' > ');
-    try {
-      if ($(card).find(candidate).first()[0] === el) return candidate;
-    } catch {
-      // an unusual class name the selector engine refuses: go on with the longer path
-    }
-    cur = cur.parent;
-  }
-  return path.length ? `:scope > ${path.join(' > ')}` : undefined;
 }

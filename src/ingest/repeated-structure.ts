@@ -1,20 +1,8 @@
 import type { CheerioAPI } from 'cheerio';
 import type { AnyNode, Element } from 'domhandler';
-import {
-  cardFields,
-  cardRating,
-  cardText,
-  cssEscape,
-  hasPrice,
-  hinted,
-  inLink,
-  isElement,
-  ratingElements,
-  relativeSelector,
-  SKIP_TAGS,
-  signature,
-  simpleSelector,
-} from './dom.js';
+import { cssEscape, relativeSelector, simpleSelector } from './css.js';
+import { cardFields, cardText, hasPrice, hinted, inLink, isElement, SKIP_TAGS, signature } from './dom.js';
+import { cardRating, ratingElements } from './ratings.js';
 import type { ExtractedReview, SelectorSet } from './types.js';
 
 /**

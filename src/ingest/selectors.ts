@@ -1,6 +1,7 @@
 import type { CheerioAPI } from 'cheerio';
 import type { Element } from 'domhandler';
-import { cardFields, cardRating, isElement, ownRating, stripAuthorLabel, visibleText } from './dom.js';
+import { cardFields, isElement, stripAuthorLabel, visibleText } from './dom.js';
+import { cardRating, ownRating } from './ratings.js';
 import { absoluteUrl, clean, findDate } from './text.js';
 import type { ExtractedReview, SelectorSet } from './types.js';
 
