@@ -77,6 +77,15 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/** An error as one line, without Crawlee's "rotating session" preface (the cause is on the next line). */
+function errorLine(error: Error): string {
+  const lines = error.message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Detected a session error/i.test(l));
+  return (lines[0] ?? error.message).slice(0, 300);
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface RequestLike {
@@ -121,6 +130,9 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
   const enterGate = async ({ request }: { request: RequestLike }) => gate.enter(keyOf(request), request.url);
   const common = {
     maxRequestRetries: cfg.maxRetries,
+    // Crawlee counts a refused or reset connection as a "session" (proxy) error and rotates sessions up to 10
+    // times apart from the retries; with no proxy that is only more retries, so it gets the same budget.
+    maxSessionRotations: cfg.maxRetries,
     maxConcurrency: cfg.concurrency,
     // Start at full concurrency (Crawlee starts at one and scales up; it still scales down when the machine is busy).
     autoscaledPoolOptions: { desiredConcurrency: cfg.concurrency },
@@ -137,7 +149,7 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
     failedRequestHandler: async ({ request }: { request: RequestLike }, error: Error) => {
       gate.leave(keyOf(request));
       const ud = request.userData as unknown as UserData;
-      hooks.onError(request.url, ud.origin ?? request.url, error.message.split('\n')[0] ?? error.message);
+      hooks.onError(request.url, ud.origin ?? request.url, errorLine(error));
     },
   };
   const abortWatch = (c: { teardown(): Promise<void> }) => {
