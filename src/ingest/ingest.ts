@@ -1,14 +1,13 @@
 import type { Config } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
-import { reviewContentId } from '../core/ids.js';
 import { type ChatClient, OpenAIChatClient } from '../llm/index.js';
-import type { BlobStore, MetadataStore, NewReview } from '../storage/index.js';
+import type { BlobStore, MetadataStore } from '../storage/index.js';
 import { type CrawlerKind, crawl, type FetchedPage } from './crawl.js';
 import { extractReviews } from './extract.js';
 import { type CrawlOutcome, domainOf, pickSources, StrategyMemory } from './memory.js';
-import { downloadPhoto } from './photos.js';
 import { proposeSources } from './proposals.js';
 import { parseUrls, readSourcesFile, type SourceSpec } from './sources.js';
+import { storePageReviews } from './store.js';
 
 export interface IngestRequest {
   /** Start pages. */
@@ -175,77 +174,39 @@ export async function runIngest(deps: IngestDeps, req: IngestRequest = {}): Prom
     if (ex.selectors) await memory.saveSelectors(domain, ex.selectors);
     else if (ex.cacheStale) await memory.selectorMiss(domain);
 
-    const rows = ex.reviews.map((r) => ({ r, id: reviewContentId({ text: r.text, product: ex.product }) }));
-    const existing = await deps.meta.reviews.existing(rows.map((x) => x.id));
-    const fresh: NewReview[] = [];
-    for (const { r, id } of rows) {
-      if (existing.has(id)) continue;
-      const photoBlobs: string[] = [];
-      if (cfg.photos) {
-        for (const url of r.photos) {
-          try {
-            photoBlobs.push(
-              await downloadPhoto(
-                url,
-                deps.blobs,
-                { maxBytes: cfg.photoMaxBytes, timeoutMs: cfg.photoTimeoutMs, userAgent: cfg.userAgent },
-                deps.signal,
-              ),
-            );
-            summary.photos.downloaded++;
-          } catch (e) {
-            // The review is kept without this photo; the failure is reported, not hidden.
-            summary.photos.failed++;
-            summary.errors.push({ url, message: (e as Error).message });
-          }
-        }
-      }
-      fresh.push({
-        id,
-        text: r.text,
-        title: r.title,
-        author: r.author,
-        rating: r.rating,
-        reviewDate: r.date,
-        product: ex.product,
-        url: page.url,
-        source: domain,
-        photoBlobs,
-        provenance: {
-          source_url: page.url,
-          fetched_at: page.fetchedAt.toISOString(),
-          extractor: r.extractor,
-          selector: r.selector,
-          raw_page_blob: rawBlob,
-          crawler: page.crawler,
-          photo_urls: r.photos,
-        },
-      });
-    }
-    const { inserted } = await deps.meta.reviews.insertMany(fresh);
-    const dup = rows.length - inserted.length;
-    o.reviews += rows.length;
-    o.newReviews += inserted.length;
-    o.duplicates += dup;
-    if (page.crawler === 'browser' && rows.length) o.browserFound = true;
+    const stored = await storePageReviews(
+      { meta: deps.meta, blobs: deps.blobs, ingest: cfg, signal: deps.signal },
+      page,
+      ex.reviews,
+      ex.product,
+      rawBlob,
+    );
+    summary.photos.downloaded += stored.photosDownloaded;
+    summary.photos.failed += stored.photoErrors.length;
+    summary.errors.push(...stored.photoErrors);
+    const { found, inserted, duplicates } = stored;
+    o.reviews += found;
+    o.newReviews += inserted;
+    o.duplicates += duplicates;
+    if (page.crawler === 'browser' && found) o.browserFound = true;
     summary.pages++;
     if (page.crawler === 'browser') summary.browserPages++;
-    summary.reviews.found += rows.length;
-    summary.reviews.new += inserted.length;
-    summary.reviews.duplicate += dup;
+    summary.reviews.found += found;
+    summary.reviews.new += inserted;
+    summary.reviews.duplicate += duplicates;
     for (const r of ex.reviews) summary.byExtractor[r.extractor] = (summary.byExtractor[r.extractor] ?? 0) + 1;
     summary.perPage.push({
       url: page.url,
       crawler: page.crawler,
-      reviews: rows.length,
-      new: inserted.length,
-      duplicate: dup,
+      reviews: found,
+      new: inserted,
+      duplicate: duplicates,
       extractor: ex.reviews[0]?.extractor ?? null,
     });
-    const msg = `${page.url} [${page.crawler}]: ${rows.length} reviews (${inserted.length} new)${rows.length ? ` by ${ex.reviews[0]?.extractor}` : ''}`;
+    const msg = `${page.url} [${page.crawler}]: ${found} reviews (${inserted} new)${found ? ` by ${ex.reviews[0]?.extractor}` : ''}`;
     log('info', msg);
     await deps.progress?.(Math.min(1, summary.pages / maxPages), msg);
-    return { reviews: rows.length };
+    return { reviews: found };
   };
 
   let failed: unknown;
