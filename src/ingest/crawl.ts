@@ -187,7 +187,7 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
       return;
     }
     if (ud.depth < cfg.maxPaginationDepth) {
-      const next = paginationLinks($, url);
+      const next = paginationLinks($, url, { reviewsOnly: reviews === 0 });
       if (next.length) await enqueueLinks({ urls: next, userData: { depth: ud.depth + 1, origin: ud.origin } });
     }
   };

@@ -15,8 +15,15 @@ export function isNextLabel(s: string | undefined | null): boolean {
   return t.length > 0 && t.length <= 40 && NEXT_WORDS.test(t);
 }
 
-/** Same-origin URLs of the page's review pagination links (not the page itself). */
-export function paginationLinks($: CheerioAPI, pageUrl: string): string[] {
+/** A label that leads to the reviews themselves ("see all reviews"), worth following from any page. */
+const REVIEWS_WORDS = /reviews?|rese[ñn]as|avis|bewertungen|recensioni/i;
+
+/**
+ * Same-origin URLs of the page's review pagination links (not the page itself). With `reviewsOnly`, only
+ * links that say they lead to reviews ("see all reviews"): a bare "next" on a page without reviews is more
+ * likely a gallery or the next product.
+ */
+export function paginationLinks($: CheerioAPI, pageUrl: string, opts: { reviewsOnly?: boolean } = {}): string[] {
   const origin = new URL(pageUrl).origin;
   const self = new URL(pageUrl);
   self.hash = '';
@@ -28,10 +35,11 @@ export function paginationLinks($: CheerioAPI, pageUrl: string): string[] {
     url.hash = '';
     if (url.origin === origin && url.href !== self.href) out.add(url.href);
   };
-  $('a[rel~="next"], link[rel~="next"]').each((_, el) => add($(el).attr('href')));
+  if (!opts.reviewsOnly) $('a[rel~="next"], link[rel~="next"]').each((_, el) => add($(el).attr('href')));
   $('a[href]').each((_, el) => {
     const a = $(el);
-    if (isNextLabel(a.text()) || isNextLabel(a.attr('aria-label')) || isNextLabel(a.attr('title'))) add(a.attr('href'));
+    const label = [a.text(), a.attr('aria-label'), a.attr('title')].find((l) => isNextLabel(l));
+    if (label !== undefined && (!opts.reviewsOnly || REVIEWS_WORDS.test(label))) add(a.attr('href'));
   });
   return [...out];
 }
