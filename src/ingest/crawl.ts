@@ -11,7 +11,7 @@ import {
   PlaywrightCrawler,
   type PlaywrightCrawlingContext,
 } from 'crawlee';
-import { chromium } from 'playwright-core';
+import { chromium, type Page, type Route } from 'playwright-core';
 import type { Config } from '../core/config.js';
 import { DomainGate } from './domain-gate.js';
 import { hasNextButton, isNextLabel, paginationLinks } from './pagination.js';
@@ -85,6 +85,8 @@ function errorLine(error: Error): string {
     .filter((l) => l && !/^Detected a session error/i.test(l));
   return (lines[0] ?? error.message).slice(0, 300);
 }
+
+const SKIP_RESOURCES = new Set(['image', 'media', 'font']);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -284,7 +286,15 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
             userAgent: cfg.userAgent,
             launchOptions: { executablePath: cfg.chromiumPath, args: CHROMIUM_ARGS, headless: true },
           },
-          preNavigationHooks: [enterGate],
+          preNavigationHooks: [
+            enterGate,
+            // Images, media and fonts are not needed to read reviews (photo URLs are read from the markup).
+            async ({ page }) => {
+              await page.route('**/*', (route: Route) =>
+                SKIP_RESOURCES.has(route.request().resourceType()) ? route.abort() : route.continue(),
+              );
+            },
+          ],
           requestHandler: async (ctx) => {
             try {
               await browserPage(ctx);
@@ -311,7 +321,7 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
 }
 
 /** Clicks the first visible, enabled control labelled "next page" / "more reviews"; false when there is none. */
-async function clickNext(page: import('playwright-core').Page): Promise<boolean> {
+async function clickNext(page: Page): Promise<boolean> {
   const candidates = page.locator('button, [role="button"], a:not([href]), a[href^="#"], a[href^="javascript:"]');
   const n = await candidates.count();
   for (let i = 0; i < n; i++) {
