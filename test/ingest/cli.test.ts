@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +54,7 @@ describe('reviewlens ingest', () => {
     const bad = await cli(['ingest', 'ftp://example.com/x'], dataDir);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe('reviewlens: not an http(s) URL: ftp://example.com/x\n');
+    expect(existsSync(join(dataDir, 'db'))).toBe(false); // refused before any store was opened
     const pages = await cli(['ingest', `${site.url}/x`, '--max-pages', '0'], dataDir);
     expect(pages.code).toBe(1);
     expect(pages.stderr).toMatch(/--max-pages must be a whole number of at least 1/);

@@ -69,7 +69,10 @@ export function registerIngestCommands(program: Command): void {
           throw new ValidationError(`--crawler must be auto, static or browser, got "${o.crawler}"`);
         }
         const cfg = cliConfig(program, { 'log.level': 'silent', ...(o.photos ? {} : { 'ingest.photos': false }) });
-        const { runIngest } = await import('../../ingest/index.js');
+        const { parseUrls, readSourcesFile, runIngest } = await import('../../ingest/index.js');
+        // Bad input is refused before any store is opened.
+        if (urls.length) parseUrls(urls);
+        if (o.sources) readSourcesFile(o.sources);
         const { LocalBlobStore } = await import('../../storage/index.js');
         const controller = new AbortController();
         const stop = () => {
