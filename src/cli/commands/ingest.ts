@@ -76,7 +76,7 @@ export function registerIngestCommands(program: Command): void {
         const { LocalBlobStore } = await import('../../storage/index.js');
         const controller = new AbortController();
         const stop = () => {
-          err('stopping after the pages in flight (Ctrl-C again to quit at once)');
+          err('stopping the crawl (Ctrl-C again to quit at once)');
           controller.abort();
           process.once('SIGINT', () => process.exit(130));
         };
