@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { maskConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { registerExportCommands } from './commands/export.js';
+import { registerIngestCommands } from './commands/ingest.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerLabelCommands } from './commands/label.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
@@ -219,6 +220,7 @@ registerLabelCommands(program);
 registerExportCommands(program);
 registerSearchCommands(program);
 registerKeysCommands(program);
+registerIngestCommands(program);
 registerPipelineCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

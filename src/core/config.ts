@@ -215,6 +215,47 @@ export const configSchema = z
         maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
       })
       .prefault({}),
+    ingest: z
+      .object({
+        /** Pages fetched per crawl (start pages and followed review pages together), unless `--max-pages` says otherwise. */
+        maxPages: z.coerce.number().int().min(1).max(100_000).default(50),
+        /** Review pages ("next page", "see all reviews") followed from one start page. */
+        maxPaginationDepth: z.coerce.number().int().min(0).max(1000).default(10),
+        /** `auto`: plain HTTP first, the browser when a page with scripts shows no reviews; `static`; `browser`. */
+        crawler: z.enum(['auto', 'static', 'browser']).default('auto'),
+        /** Pages fetched at once in all (per domain: `domainConcurrency`, `domainDelayMs`). */
+        concurrency: z.coerce.number().int().min(1).max(64).default(4),
+        /** Pages of one domain fetched and processed at once. */
+        domainConcurrency: z.coerce.number().int().min(1).max(64).default(2),
+        /** Pause between the starts of two requests to the same domain. */
+        domainDelayMs: z.coerce.number().int().min(0).max(600_000).default(1000),
+        /** Retries of a failed page, with exponential backoff from `retryBaseMs`. */
+        maxRetries: z.coerce.number().int().min(0).max(10).default(2),
+        retryBaseMs: z.coerce.number().int().min(0).max(60_000).default(500),
+        /** The watchdog: a page (fetch, render and extraction) that takes longer is abandoned and counted as an error. */
+        pageTimeoutSeconds: z.coerce.number().int().min(1).max(600).default(45),
+        respectRobotsTxt: envBoolean.default(true),
+        userAgent: z.string().min(1).default('reviewlens-ingest/0.1 (+https://github.com/reviewlens)'),
+        /** Chromium for the browser crawler (Debian's package by default). */
+        chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
+        /** Download the review photos into the blob store. */
+        photos: envBoolean.default(true),
+        photoMaxBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 * 1024),
+        photoTimeoutMs: z.coerce.number().int().positive().default(15_000),
+        /** Keep each fetched page's HTML in the blob store (its id is the reviews' `raw_page_blob`). */
+        keepRawPages: envBoolean.default(true),
+        /** Let the configured LLM (`llm.url`) discover selectors on pages the other layers cannot read. */
+        llmSelectors: envBoolean.default(true),
+        /** Characters of trimmed HTML sent to the LLM. */
+        llmMaxChars: z.coerce.number().int().min(1000).max(200_000).default(12_000),
+        /** Sources the bandit picks when a crawl names none. */
+        banditSources: z.coerce.number().int().min(1).max(1000).default(3),
+      })
+      .prefault({}),
     vlm: z
       .object({
         /**
@@ -349,6 +390,16 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_LLM_MODEL: 'llm.model',
   REVIEWLENS_LLM_API_KEY: 'llm.apiKey',
   REVIEWLENS_LLM_TIMEOUT_MS: 'llm.timeoutMs',
+  REVIEWLENS_INGEST_MAX_PAGES: 'ingest.maxPages',
+  REVIEWLENS_INGEST_CRAWLER: 'ingest.crawler',
+  REVIEWLENS_INGEST_CONCURRENCY: 'ingest.concurrency',
+  REVIEWLENS_INGEST_DOMAIN_CONCURRENCY: 'ingest.domainConcurrency',
+  REVIEWLENS_INGEST_DOMAIN_DELAY_MS: 'ingest.domainDelayMs',
+  REVIEWLENS_INGEST_PAGE_TIMEOUT_SECONDS: 'ingest.pageTimeoutSeconds',
+  REVIEWLENS_INGEST_ROBOTS: 'ingest.respectRobotsTxt',
+  REVIEWLENS_INGEST_USER_AGENT: 'ingest.userAgent',
+  REVIEWLENS_CHROMIUM_PATH: 'ingest.chromiumPath',
+  REVIEWLENS_INGEST_PHOTOS: 'ingest.photos',
   REVIEWLENS_VLM_URL: 'vlm.url',
   REVIEWLENS_VLM_MODEL: 'vlm.model',
   REVIEWLENS_VLM_API_KEY: 'vlm.apiKey',

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
 /**
  * Versioned migrations, applied in name order at start. Never edit one that has shipped: add the next.
@@ -163,6 +163,74 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('pipeline_logs').execute();
       await db.schema.dropTable('pipeline_steps').execute();
       await db.schema.dropTable('pipeline_runs').execute();
+    },
+  },
+  '0006_ingest': {
+    async up(db: Kysely<unknown>) {
+      // The ingestion agent's strategy memory: per source URL and per domain statistics (the bandit's
+      // arms), selectors discovered per domain, the LLM's proposals with its reasons, and crawl runs.
+      const stats = (t: CreateTableBuilder<string, string>): CreateTableBuilder<string, string> =>
+        t
+          .addColumn('crawls', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('reward_sum', 'real', (c) => c.notNull().defaultTo(0))
+          .addColumn('pages_fetched', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('reviews_found', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('new_reviews', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('duplicate_reviews', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('errors', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_success_at', 'timestamptz')
+          .addColumn('last_crawl_at', 'timestamptz')
+          .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`));
+      await stats(
+        db.schema
+          .createTable('ingest_sources')
+          .addColumn('url', 'text', (c) => c.primaryKey())
+          .addColumn('domain', 'text', (c) => c.notNull())
+          .addColumn('added_by', 'text', (c) => c.notNull().defaultTo('user'))
+          .addColumn('crawler', 'text', (c) => c.notNull().defaultTo('auto')),
+      ).execute();
+      await db.schema.createIndex('ingest_sources_domain').on('ingest_sources').column('domain').execute();
+      await stats(
+        db.schema
+          .createTable('ingest_domains')
+          .addColumn('domain', 'text', (c) => c.primaryKey())
+          .addColumn('needs_browser', 'boolean', (c) => c.notNull().defaultTo(false)),
+      ).execute();
+      await db.schema
+        .createTable('ingest_selectors')
+        .addColumn('domain', 'text', (c) => c.primaryKey())
+        .addColumn('selectors', 'jsonb', (c) => c.notNull())
+        .addColumn('extractor', 'text', (c) => c.notNull())
+        .addColumn('hits', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('misses', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('validated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createTable('ingest_llm_proposals')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('accepted', 'boolean', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('model', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createTable('ingest_runs')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('params', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('summary', 'jsonb')
+        .addColumn('started_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('finished_at', 'timestamptz')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const t of ['ingest_runs', 'ingest_llm_proposals', 'ingest_selectors', 'ingest_domains', 'ingest_sources']) {
+        await db.schema.dropTable(t).execute();
+      }
     },
   },
   '0007_labeling': {

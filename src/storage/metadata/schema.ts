@@ -118,6 +118,70 @@ export interface PipelineLogsTable {
   at: ColumnType<Date, Date | undefined, never>;
 }
 
+/** Statistics the ingestion bandit keeps per source URL and per domain (migration 0006_ingest). */
+interface IngestStatsColumns {
+  /** Crawls of this arm and the sum of their rewards (new reviews per page, discounted by errors, in 0..1). */
+  crawls: ColumnType<number, number | undefined, number>;
+  reward_sum: ColumnType<number, number | undefined, number>;
+  pages_fetched: ColumnType<number, number | undefined, number>;
+  reviews_found: ColumnType<number, number | undefined, number>;
+  new_reviews: ColumnType<number, number | undefined, number>;
+  duplicate_reviews: ColumnType<number, number | undefined, number>;
+  errors: ColumnType<number, number | undefined, number>;
+  last_success_at: Date | null;
+  last_crawl_at: Date | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface IngestSourcesTable extends IngestStatsColumns {
+  url: string;
+  domain: string;
+  /** `user` (CLI or pipeline parameters), `sources-file`, or `llm` (an accepted proposal). */
+  added_by: ColumnType<string, string | undefined, string>;
+  /** `auto`, `static` or `browser`. */
+  crawler: ColumnType<string, string | undefined, string>;
+}
+
+export interface IngestDomainsTable extends IngestStatsColumns {
+  domain: string;
+  /** Set once a page of the domain showed reviews only in the browser: later crawls start there. */
+  needs_browser: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+/** Review selectors discovered for a domain (by the repeated-structure layer or an LLM). */
+export interface IngestSelectorsTable {
+  domain: string;
+  selectors: ColumnType<Record<string, string>, string, string>;
+  extractor: string;
+  hits: ColumnType<number, number | undefined, number>;
+  misses: ColumnType<number, number | undefined, number>;
+  validated_at: ColumnType<Date, Date | undefined, Date>;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** What the LLM proposed to crawl next and why; `accepted` says whether it was queued. */
+export interface IngestLlmProposalsTable {
+  id: Generated<number>;
+  /** `source` (a new page to crawl) or `deep-crawl` (more pages of a known source). */
+  kind: string;
+  url: string;
+  reason: string;
+  accepted: boolean;
+  note: string | null;
+  model: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface IngestRunsTable {
+  id: Generated<number>;
+  /** running, succeeded, failed, cancelled */
+  status: string;
+  params: ColumnType<Record<string, unknown>, string | undefined, string>;
+  summary: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  started_at: ColumnType<Date, Date | undefined, never>;
+  finished_at: Date | null;
+}
+
 export interface Database {
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;
@@ -128,6 +192,11 @@ export interface Database {
   pipeline_runs: PipelineRunsTable;
   pipeline_steps: PipelineStepsTable;
   pipeline_logs: PipelineLogsTable;
+  ingest_sources: IngestSourcesTable;
+  ingest_domains: IngestDomainsTable;
+  ingest_selectors: IngestSelectorsTable;
+  ingest_llm_proposals: IngestLlmProposalsTable;
+  ingest_runs: IngestRunsTable;
   label_decisions: LabelDecisionsTable;
   label_queue: LabelQueueTable;
   label_audit: LabelAuditTable;

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, tempDir } from '../helpers/paths.js';
+import { deadUrl } from '../helpers/replay-server.js';
+import { type Site, startSite } from './site-server.js';
+
+const run = promisify(execFile);
+const BIN = join(ROOT, 'bin', 'reviewlens.js');
+
+let site: Site;
+beforeAll(async () => {
+  site = await startSite();
+});
+afterAll(async () => {
+  await site.close();
+});
+
+async function cli(args: string[], dataDir: string) {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], {
+      cwd: tempDir(),
+      env: { ...process.env, REVIEWLENS_DATA_DIR: dataDir, REVIEWLENS_INGEST_DOMAIN_DELAY_MS: '0', DATABASE_URL: '' },
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+describe('reviewlens ingest', () => {
+  it('crawls, prints progress and a summary, skips what it has on a second run, and lists its sources', async () => {
+    const dataDir = tempDir();
+    const urls = [`${site.url}/shared/amazon.html`, `${site.url}/fixtures/stars-markup.html`];
+    const first = await cli(['ingest', ...urls, '--crawler', 'static', '--no-photos', '--json'], dataDir);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout).reviews).toEqual({ found: 11, new: 11, duplicate: 0 });
+    expect(first.stderr).toMatch(/amazon\.html \[static\]: 8 reviews \(8 new\) by repeated-structure/);
+
+    const second = await cli(['ingest', ...urls, '--crawler', 'static', '--no-photos'], dataDir);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/2 pages \(0 in the browser\), 11 reviews: 0 new, 11 already stored/);
+
+    const sources = await cli(['ingest', 'sources'], dataDir);
+    expect(sources.code, sources.stderr).toBe(0);
+    expect(sources.stdout).toContain(`${site.url}/shared/amazon.html\n  crawls 2, pages 2, new reviews/page 4.00`);
+  });
+
+  it('refuses bad input with a clear message and exits 1 when no page could be fetched', async () => {
+    const dataDir = tempDir();
+    const bad = await cli(['ingest', 'ftp://example.com/x'], dataDir);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('reviewlens: not an http(s) URL: ftp://example.com/x\n');
+    expect(existsSync(join(dataDir, 'db'))).toBe(false); // refused before any store was opened
+    const pages = await cli(['ingest', `${site.url}/x`, '--max-pages', '0'], dataDir);
+    expect(pages.code).toBe(1);
+    expect(pages.stderr).toMatch(/--max-pages must be a whole number of at least 1/);
+    const dead = await cli(['ingest', `${await deadUrl()}/p`, '--crawler', 'static'], dataDir);
+    expect(dead.code).toBe(1);
+    expect(dead.stderr).toMatch(/no page could be fetched/);
+    expect(dead.stdout).toMatch(/0 pages .* 1 errors/);
+    expect(dead.stdout).toMatch(/error http:.*: connect ECONNREFUSED/);
+  });
+});
