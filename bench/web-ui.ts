@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { loadConfig } from '../src/core/index.js';
+import { CHROMIUM_FLAGS, DEFAULT_CHROMIUM_PATH, loadConfig } from '../src/core/index.js';
 import { machineLine, percentile, writeSection } from '../src/evaluation/index.js';
 import { buildServer, createContext } from '../src/server/index.js';
 import { WEB_DIST } from '../src/server/web-ui.js';
@@ -53,16 +53,8 @@ await ctx.retrieval!.indexer.index(
 );
 
 const browser = await chromium.launch({
-  executablePath: process.env.REVIEWLENS_CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-dev-shm-usage',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+  executablePath: process.env.REVIEWLENS_CHROMIUM_PATH ?? DEFAULT_CHROMIUM_PATH,
+  args: [...CHROMIUM_FLAGS],
 });
 
 /** Milliseconds from a fresh navigation (cold cache) to `ready` being visible. */

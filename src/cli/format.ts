@@ -21,3 +21,14 @@ export function formatAnalysis(r: AnalysisResult): string {
   ];
   return lines.join('\n');
 }
+
+/** Rows of cells -> lines with columns padded to their widest cell. */
+export function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+}

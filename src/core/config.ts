@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_CHROMIUM_PATH } from './chromium.js';
 import { ConfigError } from './errors.js';
 
 /** A boolean that also accepts the strings an environment variable holds: 1/0, true/false, yes/no, on/off. */
@@ -237,7 +238,7 @@ export const configSchema = z
         respectRobotsTxt: envBoolean.default(true),
         userAgent: z.string().min(1).default('reviewlens-ingest/0.1 (+https://github.com/reviewlens)'),
         /** Chromium for the browser crawler (Debian's package by default). */
-        chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
+        chromiumPath: z.string().min(1).default(DEFAULT_CHROMIUM_PATH),
         /** Download the review photos into the blob store. */
         photos: envBoolean.default(true),
         photoMaxBytes: z.coerce

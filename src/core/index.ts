@@ -1,3 +1,4 @@
+export { CHROMIUM_FLAGS, DEFAULT_CHROMIUM_PATH } from './chromium.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './ids.js';

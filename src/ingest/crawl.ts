@@ -13,6 +13,7 @@ import {
 } from 'crawlee';
 import { chromium, type Page, type Route } from 'playwright-core';
 import type { Config } from '../core/config.js';
+import { CHROMIUM_FLAGS } from '../core/index.js';
 import { DomainGate } from './domain-gate.js';
 import { hasNextButton, isNextLabel, paginationLinks } from './pagination.js';
 
@@ -66,16 +67,6 @@ export interface CrawlTotals {
   browserPages: number;
   sentToBrowser: number;
 }
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** An error as one line, without Crawlee's "rotating session" preface (the cause is on the next line). */
 function errorLine(error: Error): string {
@@ -284,7 +275,7 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
             userDataDir: join(scratch, 'chromium-profile'),
             useChrome: false,
             userAgent: cfg.userAgent,
-            launchOptions: { executablePath: cfg.chromiumPath, args: CHROMIUM_ARGS, headless: true },
+            launchOptions: { executablePath: cfg.chromiumPath, args: [...CHROMIUM_FLAGS], headless: true },
           },
           preNavigationHooks: [
             enterGate,

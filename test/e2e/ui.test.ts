@@ -3,8 +3,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_FLAGS, DEFAULT_CHROMIUM_PATH } from '../../src/core/index.js';
 import { importReviewsJsonl, LabelQueue } from '../../src/labeling/index.js';
 import { WEB_DIST } from '../../src/server/web-ui.js';
+import { mvsaImage, mvsaRows } from '../helpers/mvsa.js';
 import { MVSA_IMAGES, ROOT, SHARED, tempDir } from '../helpers/paths.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
@@ -12,20 +14,11 @@ import { type RunningServer, startServer } from '../helpers/server.js';
  * End-to-end: the built web UI in Debian's Chromium (driven by playwright-core) against the real server
  * with API keys on. Each test asserts what the page shows; each page's screenshot goes to docs/screenshots.
  */
-const CHROMIUM = process.env.REVIEWLENS_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.REVIEWLENS_CHROMIUM_PATH ?? DEFAULT_CHROMIUM_PATH;
 const SHOTS = join(ROOT, 'docs', 'screenshots');
 
-interface MvsaRow {
-  id: string;
-  text: string;
-  image: string;
-  label: 'positive' | 'negative' | 'neutral';
-}
-const mvsa: MvsaRow[] = readFileSync(join(SHARED, 'mvsa-single', 'labeled.jsonl'), 'utf8')
-  .trim()
-  .split('\n')
-  .map((l) => JSON.parse(l) as MvsaRow);
-const imagePath = (r: MvsaRow) => join(MVSA_IMAGES, r.image.split('/').pop()!);
+const mvsa = mvsaRows();
+const imagePath = mvsaImage;
 /** MVSA-Single #86: upbeat text under a photo the model reads as negative (the server flags a mismatch). */
 const MISMATCH = mvsa.find((r) => r.id === '86')!;
 
@@ -62,15 +55,7 @@ beforeAll(async () => {
   expect(rep.added).toBe(40);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_FLAGS],
   });
 });
 

@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../helpers/paths.js';
+import { cli as runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/paths.js';
 import { deadUrl } from '../helpers/replay-server.js';
 import { type Site, startSite } from './site-server.js';
-
-const run = promisify(execFile);
-const BIN = join(ROOT, 'bin', 'reviewlens.js');
 
 let site: Site;
 beforeAll(async () => {
@@ -18,18 +14,8 @@ afterAll(async () => {
   await site.close();
 });
 
-async function cli(args: string[], dataDir: string) {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], {
-      cwd: tempDir(),
-      env: { ...process.env, REVIEWLENS_DATA_DIR: dataDir, REVIEWLENS_INGEST_DOMAIN_DELAY_MS: '0', DATABASE_URL: '' },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+/** `reviewlens ARGS` on `dataDir`, with no per-domain delay (one local server stands in for every shop). */
+const cli = (args: string[], dataDir: string) => runCli(dataDir, args, { REVIEWLENS_INGEST_DOMAIN_DELAY_MS: '0' });
 
 describe('reviewlens ingest', () => {
   it('crawls, prints progress and a summary, skips what it has on a second run, and lists its sources', async () => {

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reviewContentId } from '../../src/core/ids.js';
-import { MVSA_IMAGES, SHARED } from '../helpers/paths.js';
+import { mvsaRows, storeMvsaReviews } from '../helpers/mvsa.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
 /** The train step on the real trainer, with 120 MVSA-Single reviews (text + photo, gold labels) in the store. */
@@ -22,24 +19,7 @@ describe('pipeline train step', () => {
   });
 
   it('trains on the labelled reviews in the store, records the run and puts the candidate through the gate', async () => {
-    const rows = readFileSync(join(SHARED, 'mvsa-single', 'labeled.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(0, 120)
-      .map((l) => JSON.parse(l) as { text: string; image: string; label: string });
-    const reviews = [];
-    for (const r of rows) {
-      const blob = await server.ctx.blobs.put(readFileSync(join(MVSA_IMAGES, r.image.split('/').pop()!)));
-      reviews.push({
-        id: reviewContentId({ text: r.text }, blob),
-        text: r.text,
-        source: 'dataset:mvsa-single',
-        label: r.label,
-        labelSource: 'gold',
-        photoBlobs: [blob],
-      });
-    }
-    expect((await server.ctx.meta.reviews.insertMany(reviews)).inserted).toHaveLength(120);
+    expect((await storeMvsaReviews(server.ctx, mvsaRows().slice(0, 120))).inserted).toHaveLength(120);
 
     const run = await server.ctx.pipeline!.wait((await server.ctx.pipeline!.start({ steps: ['train'] })).id);
     expect(run.status).toBe('succeeded');

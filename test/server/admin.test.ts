@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reviewContentId } from '../../src/core/ids.js';
 import { BUNDLED_ARTIFACT } from '../../src/server/index.js';
-import { MVSA_IMAGES, SHARED } from '../helpers/paths.js';
+import { mvsaRows, storeMvsaReviews } from '../helpers/mvsa.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
 let server: RunningServer;
@@ -103,24 +101,7 @@ describe('pipeline routes', () => {
   });
 
   it('runs the index step over the stored reviews, and a second run finds them indexed', async () => {
-    const rows = readFileSync(join(SHARED, 'mvsa-single', 'labeled.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(0, 6)
-      .map((l) => JSON.parse(l) as { id: string; text: string; image: string; label: string });
-    const reviews = [];
-    for (const r of rows) {
-      const blob = await server.ctx.blobs.put(readFileSync(join(MVSA_IMAGES, r.image.split('/').pop()!)));
-      reviews.push({
-        id: reviewContentId({ text: r.text }, blob),
-        text: r.text,
-        source: 'dataset:mvsa-single',
-        label: r.label,
-        labelSource: 'gold',
-        photoBlobs: [blob],
-      });
-    }
-    const stored = await server.ctx.meta.reviews.insertMany(reviews);
+    const stored = await storeMvsaReviews(server.ctx, mvsaRows().slice(0, 6));
     expect(stored.inserted).toHaveLength(6);
     const before = await server.ctx.retrieval!.backend.count();
 

@@ -1,3 +1,5 @@
+import type { Sentiment } from '../../src/core/types';
+
 /** The API client: every call carries the API key kept in this browser's storage. */
 
 const KEY_STORAGE = 'reviewlens.apiKey';
@@ -68,41 +70,9 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
   return data as T;
 }
 
-export type Sentiment = 'negative' | 'neutral' | 'positive';
-export const SENTIMENTS: Sentiment[] = ['negative', 'neutral', 'positive'];
-export type Scores = Record<Sentiment, number>;
-
-export interface SimilarReview {
-  id: string;
-  text: string;
-  score: number;
-  sentiment?: Sentiment;
-  product?: string;
-  rating?: number;
-  thumbnail_url?: string;
-}
-
-export interface Analysis {
-  sentiment: Sentiment;
-  confidence: number;
-  modality: 'text_only' | 'multimodal';
-  scores: Scores;
-  model: { name: string; version: string };
-  evidence: {
-    text: { sentiment: Sentiment; scores: Scores };
-    image?: { sentiment: Sentiment; scores: Scores };
-    fused: { sentiment: Sentiment; scores: Scores };
-    text_chunks: number;
-    top_words?: { for: { token: string; weight: number }[]; against: { token: string; weight: number }[] };
-  };
-  mismatch: boolean;
-  mismatch_reason?: string;
-  sarcasm?: { probability: number; flag: boolean };
-  similar_reviews: SimilarReview[];
-  warnings?: string[];
-  processing_time_ms: number;
-  cached: boolean;
-}
+// The analysis answer is the server's own type (type-only: nothing from the server is bundled but SENTIMENTS).
+export type { AnalysisResult as Analysis, ClassScores as Scores, Sentiment, SimilarReview } from '../../src/core/types';
+export { SENTIMENTS } from '../../src/core/types';
 
 export interface SearchHit {
   id: string;

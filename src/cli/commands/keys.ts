@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ApiKeyInfo, ApiKeyStore, CreatedApiKey } from '../../server/auth/index.js';
+import { table } from '../format.js';
 import { withMetadata } from '../shared.js';
 
 const say = (m: string) => process.stdout.write(`${m}\n`);
@@ -15,17 +16,6 @@ async function withKeys<T>(program: Command, fn: (keys: ApiKeyStore) => Promise<
 }
 
 const when = (d: Date | null) => (d ? `${d.toISOString().slice(0, 19).replace('T', ' ')}Z` : '-');
-
-/** Rows of cells -> lines with columns padded to their widest cell. */
-function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
-}
 
 function printCreated(k: CreatedApiKey, json: boolean): void {
   if (json) {

@@ -8,6 +8,7 @@ import type { QueueItem, QueueStatus, SubmitAction } from '../../labeling/index.
 import type { Encoders } from '../../models/index.js';
 import type { BlobStore, MetadataStore } from '../../storage/index.js';
 import type { ModelRegistry } from '../../training/index.js';
+import { table } from '../format.js';
 import { cliConfig, withMetadata } from '../shared.js';
 
 const say = (m: string): void => {
@@ -15,17 +16,6 @@ const say = (m: string): void => {
 };
 const note = (m: string) => process.stderr.write(`${m}\n`);
 const STATUSES = ['pending', 'labelled', 'skipped', 'discarded', 'all'];
-
-/** Rows of cells -> lines with columns padded to their widest cell. */
-function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
-}
 
 const short = (t: string, n = 70) => {
   const s = t.replace(/\s+/g, ' ');

@@ -4,6 +4,12 @@ import { api, type ModelList, type ModelReport, num, pct } from '../api';
 import { ErrorBox } from '../components/common';
 import { useKeyVersion } from '../keyContext';
 
+/** What the registry's aliases can be moved to from this page. */
+const ALIAS_ACTIONS = [
+  { alias: 'staging', label: 'Make staging', done: 'is now staging' },
+  { alias: 'production', label: 'Promote to production', done: 'promoted to production' },
+] as const;
+
 export function ModelsPage() {
   const keyVersion = useKeyVersion();
   const [list, setList] = useState<ModelList | null>(null);
@@ -87,36 +93,22 @@ export function ModelsPage() {
                     <td>{num(v.summary.macro_f1)}</td>
                     <td>{new Date(v.created_at).toLocaleString()}</td>
                     <td className="actions">
-                      {!v.aliases.includes('staging') && (
+                      {ALIAS_ACTIONS.filter((a) => !v.aliases.includes(a.alias)).map((a) => (
                         <button
+                          key={a.alias}
                           type="button"
                           className="secondary"
                           onClick={() =>
                             void act(
                               '/api/models/promote',
-                              { name: v.name, version: v.version, alias: 'staging' },
-                              `${v.name}@${v.version} is now staging.`,
+                              { name: v.name, version: v.version, alias: a.alias },
+                              `${v.name}@${v.version} ${a.done}.`,
                             )
                           }
                         >
-                          Make staging
+                          {a.label}
                         </button>
-                      )}
-                      {!v.aliases.includes('production') && (
-                        <button
-                          type="button"
-                          className="secondary"
-                          onClick={() =>
-                            void act(
-                              '/api/models/promote',
-                              { name: v.name, version: v.version, alias: 'production' },
-                              `${v.name}@${v.version} promoted to production.`,
-                            )
-                          }
-                        >
-                          Promote to production
-                        </button>
-                      )}
+                      ))}
                     </td>
                   </tr>
                 ))}
