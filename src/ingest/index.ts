@@ -13,7 +13,6 @@ export {
   type IngestDeps,
   type IngestRequest,
   type IngestSummary,
-  llmFromConfig,
   type PageReport,
   runIngest,
 } from './ingest.js';

@@ -1,6 +1,6 @@
 import type { Config } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
-import { type ChatClient, OpenAIChatClient } from '../llm/index.js';
+import { type ChatClient, textLlmClient } from '../llm/index.js';
 import type { BlobStore, MetadataStore } from '../storage/index.js';
 import { type CrawlerKind, crawl, type FetchedPage } from './crawl.js';
 import { extractReviews } from './extract.js';
@@ -57,18 +57,6 @@ export interface IngestSummary {
   cancelled: boolean;
 }
 
-/** The LLM client the config describes, or undefined when `llm.url` is empty. */
-export function llmFromConfig(config: Config): ChatClient | undefined {
-  if (!config.llm.url) return undefined;
-  return new OpenAIChatClient({
-    baseUrl: config.llm.url,
-    model: config.llm.model,
-    apiKey: config.llm.apiKey,
-    timeoutMs: config.llm.timeoutMs,
-    maxAttempts: config.llm.maxAttempts,
-  });
-}
-
 /**
  * One ingestion: choose the start pages (given, or picked by the bandit over the strategy memory, widened
  * by the LLM's proposals when one is configured), crawl them, extract and store every review with its
@@ -79,7 +67,7 @@ export async function runIngest(deps: IngestDeps, req: IngestRequest = {}): Prom
   const cfg = deps.config.ingest;
   const log = deps.log ?? (() => {});
   const memory = new StrategyMemory(deps.meta.db);
-  const llm = deps.llm === undefined ? llmFromConfig(deps.config) : (deps.llm ?? undefined);
+  const llm = deps.llm === undefined ? textLlmClient(deps.config) : (deps.llm ?? undefined);
   const maxPages = req.maxPages ?? cfg.maxPages;
   if (!Number.isInteger(maxPages) || maxPages < 1)
     throw new ValidationError('maxPages must be a whole number of at least 1', 'maxPages');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../core/config.js';
 import { SENTIMENTS } from '../core/types.js';
-import { type ChatClient, type ChatMessage, completeStructured, OpenAIChatClient } from '../llm/index.js';
+import { type ChatClient, type ChatMessage, completeStructured, textLlmClient } from '../llm/index.js';
 import type { Labeler, LabelerOutput, LabelInput } from './types.js';
 
 /** The answer the LLM must give, validated before it counts. */
@@ -47,15 +47,8 @@ export class LlmLabeler implements Labeler {
 
   /** The LLM labeler for `config.llm`, or undefined when `llm.url` is not set. */
   static fromConfig(config: Config, shots: FewShot[] = []): LlmLabeler | undefined {
-    if (config.llm.url === '') return undefined;
-    const client = new OpenAIChatClient({
-      baseUrl: config.llm.url,
-      model: config.llm.model,
-      apiKey: config.llm.apiKey,
-      timeoutMs: config.llm.timeoutMs,
-      maxAttempts: config.llm.maxAttempts,
-    });
-    return new LlmLabeler(client, { shots, maxAttempts: config.llm.maxAttempts });
+    const client = textLlmClient(config);
+    return client && new LlmLabeler(client, { shots, maxAttempts: config.llm.maxAttempts });
   }
 
   async label(input: LabelInput): Promise<LabelerOutput> {

@@ -11,6 +11,7 @@ export {
   OpenAIChatClient,
   type OpenAIChatClientOptions,
   type TextPart,
+  textLlmClient,
   textPart,
 } from './openai-chat.js';
 export {

@@ -1,3 +1,4 @@
+import type { Config } from '../core/config.js';
 import { AppError, UnavailableError } from '../core/errors.js';
 import { checkImageBytes, type ImageLimits } from '../models/image-input.js';
 
@@ -264,4 +265,19 @@ export function imagePart(dataUrl: string): ImageUrlPart {
 export async function imageDataUrl(bytes: Uint8Array, limits: ImageLimits, field = 'image'): Promise<string> {
   const mime = await checkImageBytes(bytes, limits, field);
   return `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
+}
+
+/**
+ * The client for text tasks (LLM reranking, labeling, ingestion) that `llm.*` describes, or undefined when
+ * `llm.url` is empty: no LLM is configured.
+ */
+export function textLlmClient(config: Config): OpenAIChatClient | undefined {
+  if (config.llm.url === '') return undefined;
+  return new OpenAIChatClient({
+    baseUrl: config.llm.url,
+    model: config.llm.model,
+    apiKey: config.llm.apiKey,
+    timeoutMs: config.llm.timeoutMs,
+    maxAttempts: config.llm.maxAttempts,
+  });
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../../core/config.js';
-import { OpenAIChatClient } from '../../llm/openai-chat.js';
+import { textLlmClient } from '../../llm/openai-chat.js';
 import { UseLiteTextEncoder } from '../../models/use-encoder.js';
 import type { Reranker } from '../types.js';
 import { CrossEncoderReranker } from './cross-encoder.js';
@@ -17,14 +17,7 @@ export async function createReranker(config: Config): Promise<Reranker | undefin
     case 'cross-encoder':
       return CrossEncoderReranker.load({ dir: r.crossEncoderDir, threads: config.models.threads });
     case 'llm':
-      return new LlmReranker({
-        client: new OpenAIChatClient({
-          baseUrl: config.llm.url,
-          model: config.llm.model,
-          ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
-          timeoutMs: config.llm.timeoutMs,
-          maxAttempts: config.llm.maxAttempts,
-        }),
-      });
+      // The config schema refuses rerank kind `llm` without `llm.url`, so there is a client.
+      return new LlmReranker({ client: textLlmClient(config)! });
   }
 }
