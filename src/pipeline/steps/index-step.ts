@@ -1,3 +1,4 @@
+import { reviewContentId } from '../../core/ids.js';
 import { SENTIMENTS, type Sentiment } from '../../core/types.js';
 import type { ReviewInput } from '../../retrieval/index.js';
 import type { StoredReview } from '../../storage/index.js';
@@ -23,7 +24,8 @@ async function toInput(r: StoredReview, readBlob: (id: string) => Promise<Uint8A
 
 /**
  * `index`: puts the stored reviews into the search index. Reviews already there (same content hash) are
- * skipped by the indexer, so the step is safe to re-run; a bad review is counted and the rest go on.
+ * skipped before their photos are read, so the step is safe and cheap to re-run; a bad review is counted
+ * and the rest go on.
  */
 export const indexStep: PipelineStep = {
   name: 'index',
@@ -36,8 +38,14 @@ export const indexStep: PipelineStep = {
     for (let offset = 0; offset < total; offset += PAGE) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
       const page = await services.meta.reviews.list({ limit: PAGE, offset });
+      // The index id is the content hash of text, product and photo bytes; a photo's blob id is the sha256
+      // of its bytes, so reviews already indexed are known without reading their photos again.
+      const ids = page.map((r) => reviewContentId(r, r.photoBlobs[0]));
+      const indexed = await retrieval.backend.existing(ids);
+      const missing = page.filter((_, i) => !indexed.has(ids[i]!));
+      out.duplicate += page.length - missing.length;
       const inputs: ReviewInput[] = [];
-      for (const r of page) {
+      for (const r of missing) {
         try {
           inputs.push(await toInput(r, (id) => services.blobs.get(id)));
         } catch (e) {
