@@ -1,10 +1,12 @@
 /**
  * Trains the multimodal model from ../shared/data exactly as `reviewlens train` does (same seed), checks
  * that it reproduces the committed artifact's version, and writes the held-out scores to
- * docs/benchmarks.md: MVSA-Single test split (text + photo, text only, photo only, with bootstrap
- * intervals), UCI Amazon / Yelp polarity, calibration, mismatch and sarcasm.
+ * docs/benchmarks.md: first the product's own domain (the star-balanced e-commerce test split, by shop,
+ * and FDU-MTL's 14 product domains), then MVSA-Single (text + photo, text only, photo only, with bootstrap
+ * intervals), UCI Amazon / Yelp polarity, calibration, mismatch, sarcasm and the damaged-product photo head.
  *
- *   npm run bench:model
+ *   npm run bench:model                                   # trains (about 15 minutes with a warm feature cache)
+ *   npm run bench:model -- --artifact artifacts/reviewlens-fusion.json   # reports the figures a training run stored
  */
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,24 +21,64 @@ const committed = JSON.parse(readFileSync(join(ROOT, 'artifacts', 'reviewlens-fu
   params: { weights_sha256?: string };
 };
 const cfg = loadConfig({ cwd: ROOT });
-const out = join(tmpdir(), `reviewlens-bench-${process.pid}.json`);
-const a = await trainMultimodal({
-  modelsDir: cfg.models.dir,
-  cacheDir: join(ROOT, '.cache', 'features'),
-  out,
-  threads: cfg.models.threads,
-  log: (m) => process.stderr.write(`${m}\n`),
-});
+const argAt = process.argv.indexOf('--artifact');
+const fromArtifact = argAt > 0 ? process.argv[argAt + 1] : undefined;
+const a = fromArtifact
+  ? (JSON.parse(readFileSync(fromArtifact, 'utf8')) as Awaited<ReturnType<typeof trainMultimodal>>)
+  : await trainMultimodal({
+      modelsDir: cfg.models.dir,
+      cacheDir: join(ROOT, '.cache', 'features'),
+      out: join(tmpdir(), `reviewlens-bench-${process.pid}.json`),
+      threads: cfg.models.threads,
+      log: (m) => process.stderr.write(`${m}\n`),
+    });
 const m = a.metrics as any;
+const e = m.ecommerce;
 const t = m.test;
 const f = (x: number) => x.toFixed(3);
 const ci = (c: { low: number; high: number }) => `[${f(c.low)}, ${f(c.high)}]`;
 const row = (name: string, r: any) =>
   `| ${name} | ${f(r.accuracy)} | ${f(r.macro_f1)} | ${r.macro_f1_ci ? ci(r.macro_f1_ci) : '-'} | ${r.per_class_f1.map(f).join(' / ')} |`;
-const md = `## Multimodal model quality (issue 3)
+const pct = (x: number | null) => (x === null ? '-' : f(x));
+const ecomRow = (name: string, r: any) =>
+  `| ${name} | ${r.n} | ${f(r.accuracy)} | ${f(r.macro_f1)} | ${ci(r.macro_f1_ci)} | ${r.per_class_f1.map(f).join(' / ')} | ${pct(r.binary_polarity)} |`;
+const ecomMd = e
+  ? `### Product reviews (the product's own domain)
+
+Star-balanced test split of \`../shared/data/ecommerce-reviews\` (\`data/splits/ecommerce.json\`: for each set, the same
+number of reviews per star; never used to choose anything), text only, as the server answers. Labels from stars: 1-2
+negative, 3 neutral, 4-5 positive. Binary polarity: positive vs negative probability on the reviews that are not 3-star.
+
+| set | n | accuracy | macro-F1 | macro-F1 95% CI | F1 negative / neutral / positive | binary polarity |
+|---|---|---|---|---|---|---|
+${ecomRow('**all star-rated test reviews**', e.test)}
+${Object.entries(e.test_by_source)
+  .map(([k, r]) => ecomRow(k, r))
+  .join('\n')}
+${ecomRow('val split (chose the class offsets; not held out)', e.val)}
+
+By length of the review (characters), all star-rated test reviews:
+
+| length | n | accuracy | macro-F1 | macro-F1 95% CI | F1 negative / neutral / positive | binary polarity |
+|---|---|---|---|---|---|---|
+${Object.entries(e.test_by_length ?? {})
+  .map(([k, r]) => ecomRow(k.replace(/^\d: /, ''), r))
+  .join('\n')}
+
+FDU-MTL's published test split (14 Amazon product domains, binary; the first 150 of each domain's 400 reviews; never trained on), binary polarity:
+${Object.entries(e.fdu_test_by_domain)
+  .map(([k, r]: [string, any]) => `${k} ${f(r.binary_polarity)}`)
+  .join(', ')}.
+${e.val_choice ? `\nClass offsets chosen on the val split (negative, neutral, positive): ${e.val_choice.offsets.join(', ')}; temperature ${e.val_choice.temperature}.\n` : ''}
+`
+  : '';
+const md = `## Multimodal model quality (issues 3 and 13)
 
 Command: \`npm run bench:model\` (trains with seed 42 and scores on held-out data; this run's weights
-${a.params.weights_sha256 === committed.params.weights_sha256 ? 'are identical to' : 'DIFFER FROM'} those of the committed artifact \`${committed.version}\`).
+${a.params.weights_sha256 === committed.params.weights_sha256 ? 'are identical to' : 'DIFFER FROM'} those of the committed artifact \`${committed.version}\`${fromArtifact ? `; figures read from \`${fromArtifact}\`, stored by the training run that made it` : ''}).
+
+${ecomMd}### MVSA-Single (tweets with photos: an auxiliary set)
+
 MVSA-Single: the fixed, seeded, stratified test split in \`data/splits/mvsa-single.json\` (n = ${t.fused.n}), never trained on;
 95% intervals by bootstrap (1,000 resamples). UCI Amazon and Yelp: never trained on. Machine: ${machineLine()}.
 
@@ -45,7 +87,7 @@ MVSA-Single: the fixed, seeded, stratified test split in \`data/splits/mvsa-sing
 | majority class (reference) | ${f(t.majority_class_accuracy)} | - | - | - |
 ${row('text + photo (served with a photo)', t.fused)}
 ${row('text, in-domain stacker (benchmark rival)', t.text_in_domain)}
-${row('text, general models (served without a photo)', t.text)}
+${row('text, review model (served without a photo)', t.text)}
 ${row('photo only', t.image)}
 
 Photo's contribution (paired bootstrap of the macro-F1 difference on the same examples):
@@ -65,10 +107,14 @@ ${t.mismatch.flagged.n} of ${t.fused.n} test pairs; accuracy there ${f(t.mismatc
 here has one label per pair, not separate text and photo labels, so precision against true text/photo
 disagreement cannot be measured with it.
 
-| sarcasm (word n-grams trained on Twitter sarcasm train) | accuracy | precision | recall | F1 | n |
-|---|---|---|---|---|---|
-| Twitter sarcasm valid2, human labels | ${f(m.sarcasm.twitter_valid2_human.accuracy)} | ${f(m.sarcasm.twitter_valid2_human.precision)} | ${f(m.sarcasm.twitter_valid2_human.recall)} | ${f(m.sarcasm.twitter_valid2_human.f1)} | ${m.sarcasm.twitter_valid2_human.n} |
-| MUStARD utterances (TV dialogue, other domain) | ${f(m.sarcasm.mustard_utterances.accuracy)} | ${f(m.sarcasm.mustard_utterances.precision)} | ${f(m.sarcasm.mustard_utterances.recall)} | ${f(m.sarcasm.mustard_utterances.f1)} | ${m.sarcasm.mustard_utterances.n} |
+Sarcasm: word n-grams trained on the Twitter sarcasm train set (hashtag labels), Platt-scaled on ${m.sarcasm.calibration_n}
+human-labelled \`valid2\` tweets; flagged at a calibrated probability of ${m.sarcasm.threshold}; scored on the other half of
+\`valid2\` and on MUStARD, which neither step saw. Its probability is one of the review model's features.
+
+| sarcasm, calibrated | accuracy | precision | recall | F1 | n | sarcastic share |
+|---|---|---|---|---|---|---|
+| Twitter sarcasm valid2, human labels (held-out half) | ${f(m.sarcasm.valid2_human_heldout.accuracy)} | ${f(m.sarcasm.valid2_human_heldout.precision)} | ${f(m.sarcasm.valid2_human_heldout.recall)} | ${f(m.sarcasm.valid2_human_heldout.f1)} | ${m.sarcasm.valid2_human_heldout.n} | ${f(m.sarcasm.valid2_human_heldout.positive_share)} |
+| MUStARD utterances (TV dialogue, other domain) | ${f(m.sarcasm.mustard.accuracy)} | ${f(m.sarcasm.mustard.precision)} | ${f(m.sarcasm.mustard.recall)} | ${f(m.sarcasm.mustard.f1)} | ${m.sarcasm.mustard.n} | ${f(m.sarcasm.mustard.positive_share)} |
 `;
 writeSection('model-quality', md);
 process.stdout.write(md);

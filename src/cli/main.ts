@@ -160,15 +160,23 @@ models
         process.stdout.write('no model registered yet (the first `reviewlens start` registers the bundled model)\n');
       } else {
         for (const r of rows) {
+          type Scored = { accuracy: number; macro_f1: number };
           const metrics = r.metrics as {
+            ecommerce?: { test?: Scored };
             test_set?: string;
-            test?: { served?: { accuracy: number; macro_f1: number } };
-            mvsa_test?: { fused?: { accuracy: number; macro_f1: number } };
+            test?: { served?: Scored };
+            mvsa_test?: { fused?: Scored };
           };
           const m = metrics.test?.served ?? metrics.mvsa_test?.fused;
+          const e = metrics.ecommerce?.test;
+          const fig = (name: string, s: Scored) =>
+            `${name} test acc ${s.accuracy.toFixed(3)} macro-F1 ${s.macro_f1.toFixed(3)}`;
           process.stdout.write(
             `${r.name}@${r.version}  ${r.aliases.length ? `[${r.aliases.join(', ')}]` : ''}  ` +
-              `${m ? `${metrics.test_set ?? 'mvsa-single'} test acc ${m.accuracy.toFixed(3)} macro-F1 ${m.macro_f1.toFixed(3)}` : ''}  ${r.createdAt.toISOString()}\n`,
+              [e ? fig('e-commerce', e) : '', m ? fig(metrics.test_set ?? 'mvsa-single', m) : '']
+                .filter(Boolean)
+                .join('; ') +
+              `  ${r.createdAt.toISOString()}\n`,
           );
         }
       }

@@ -14,6 +14,13 @@ const envBoolean = z.preprocess((v) => {
   return v;
 }, z.boolean());
 
+/** A labeling gate threshold: a confidence 0..1, or `auto` (from the calibration in use; see `labeling`). */
+const labelThreshold = z
+  .union([z.literal('auto'), z.coerce.number().min(0).max(1)], {
+    error: (iss) => (iss.code === 'invalid_union' ? "expected a number 0..1 or 'auto'" : undefined),
+  })
+  .default('auto');
+
 /**
  * The one configuration schema. Values come, lowest precedence first, from the defaults below,
  * a config file (JSON or YAML: `--config`, `REVIEWLENS_CONFIG`, or `reviewlens.config.{json,yaml,yml}`
@@ -105,10 +112,18 @@ export const configSchema = z
       .prefault({}),
     labeling: z
       .object({
-        /** Gate: a calibrated confidence at or above this is accepted without a human (the seed's 0.9). */
-        acceptThreshold: z.coerce.number().min(0).max(1).default(0.9),
-        /** Gate: at or above this (and below acceptThreshold) the review goes to the human queue; below: discarded. */
-        reviewThreshold: z.coerce.number().min(0).max(1).default(0.7),
+        /**
+         * Gate: a calibrated confidence at or above this is accepted without a human. `auto` (default): the
+         * threshold that came with the calibration in use (the production model's shipped one, proposed for
+         * precision 0.9 at train time), else the seed's 0.9. A number always wins. The loaded config reads `auto`
+         * as 0.9 with `thresholdsSet.accept` false; the labeling agent resolves it (src/labeling/agent.ts).
+         */
+        acceptThreshold: labelThreshold,
+        /**
+         * Gate: at or above this (and below acceptThreshold) the review goes to the human queue; below: discarded.
+         * `auto` (default) as for acceptThreshold, else the seed's 0.7 (read as 0.7, `thresholdsSet.review` false).
+         */
+        reviewThreshold: labelThreshold,
         /** The ensemble's calibration (written by `reviewlens label calibrate`); empty: `<dataDir>/labeling/calibration.json`. */
         calibrationFile: z.string().default(''),
         /** Ask the LLM (`llm.url`) as a third labeler when it is set. */
@@ -123,16 +138,24 @@ export const configSchema = z
         uncertainty: z.enum(['margin', 'entropy']).default('margin'),
         /**
          * The demo pool `reviewlens start` imports and labels when the store holds no review at all, so the
-         * review queue is real out of the box: `auto` (MVSA-Single's unlabeled.jsonl in the shared data, when
-         * present), a JSONL path (photos beside it in `images/`), or `off`.
+         * review queue is real out of the box: `auto` (a seeded sample of 560 unlabelled Amazon product reviews,
+         * 40 from each of FDU-MTL's 14 domains, from the shared data when present; text only), a JSONL path
+         * (`{text, image?}` a line, photos beside it in `images/`), or `off`.
          */
         demoPool: z.string().default('auto'),
       })
       .prefault({})
-      .refine((l) => l.reviewThreshold <= l.acceptThreshold, {
-        message: 'reviewThreshold must not be above acceptThreshold',
-        path: ['reviewThreshold'],
-      }),
+      .refine(
+        (l) => l.reviewThreshold === 'auto' || l.acceptThreshold === 'auto' || l.reviewThreshold <= l.acceptThreshold,
+        { message: 'reviewThreshold must not be above acceptThreshold', path: ['reviewThreshold'] },
+      )
+      .transform(({ acceptThreshold, reviewThreshold, ...rest }) => ({
+        ...rest,
+        acceptThreshold: acceptThreshold === 'auto' ? 0.9 : acceptThreshold,
+        reviewThreshold: reviewThreshold === 'auto' ? 0.7 : reviewThreshold,
+        /** Which thresholds were set to a number (false: `auto`, resolved by the labeling agent). */
+        thresholdsSet: { accept: acceptThreshold !== 'auto', review: reviewThreshold !== 'auto' },
+      })),
     analyzer: z
       .object({
         /** `local`: the trained model in this repository; `vlm`: a vision-language model behind an API (`vlm.*`). */

@@ -58,6 +58,14 @@ export interface AnalysisResult {
     text_chunks: number;
     /** The words and word pairs that pushed the text toward the answer, and against it. */
     top_words?: { for: WordWeight[]; against: WordWeight[] };
+    /** The photo's damaged-product check: calibrated probability, and whether it overruled the text. */
+    photo_damage?: { probability: number; damaged: boolean; threshold: number };
+    /** A rating the reviewer states in words ("Five out of five", "2/5"), as stars out of 5. */
+    stated_rating?: { stars: number; phrase: string };
+    /** The clause a contrast marker puts in charge ("... but the seam ripped on day two"). */
+    contrast_clause?: string;
+    /** Why the answer is what it is, in words (e.g. "the photo shows a damaged product (93%)"). */
+    reasons?: string[];
   };
   /** True when the text and the photo point opposite ways (e.g. "perfect!" under a shattered product). */
   mismatch: boolean;

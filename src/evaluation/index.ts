@@ -1,3 +1,13 @@
+export {
+  BEHAVIOUR_SUITE,
+  type BehaviourCase,
+  type BehaviourResult,
+  CAPABILITIES,
+  type Capability,
+  type CapabilityResult,
+  loadBehaviourSuite,
+  runBehaviourSuite,
+} from './behaviour.js';
 export { BENCH_DOC, machineLine, writeSection } from './bench-report.js';
 export {
   bootstrapMacroF1,

@@ -65,6 +65,27 @@ export async function calibrateOnLabelled(
       'data',
     );
   }
+  return { ...crossFitCalibration(logits, y, opts), labelerErrors };
+}
+
+/**
+ * The fit `calibrateOnLabelled` does, on pooled logits already computed: the calibration (temperature, then
+ * isotonic) and the thresholds for `targetPrecision` fitted on all the items, and held-out figures from 2-fold
+ * cross-fitting (stratified, seed 11: each half scored by a calibration and thresholds fitted on the other).
+ * Pure and deterministic apart from `fittedOn.at` (now, unless `at` is given; `null` leaves it out).
+ */
+export function crossFitCalibration(
+  logits: readonly Float64Array[],
+  y: readonly number[],
+  opts: {
+    targetPrecision: number;
+    seedThresholds: Thresholds;
+    source: string;
+    at?: string | null;
+    /** How often the suggestion must be right in the queued band [review, accept) (default 0.7). */
+    reviewPrecision?: number;
+  },
+): Omit<CalibrationReport, 'labelerErrors'> {
   const half = stratifiedFolds(y, 2, 11);
   const n = logits.length;
   const rawConf = new Array<number>(n);
@@ -77,12 +98,16 @@ export async function calibrateOnLabelled(
     const cal = fitCalibration(
       fitIdx.map((i) => logits[i] as Float64Array),
       fitIdx.map((i) => y[i] as number),
+      { at: null },
     );
     const onFit = fitIdx.map((i) => calibrate(cal, logits[i] as Float64Array));
     const prop = proposeThresholds(
       onFit.map((c) => c.confidence),
       onFit.map((c, j) => c.label === y[fitIdx[j] as number]),
-      { targetPrecision: opts.targetPrecision },
+      {
+        targetPrecision: opts.targetPrecision,
+        ...(opts.reviewPrecision ? { reviewPrecision: opts.reviewPrecision } : {}),
+      },
     );
     for (let i = 0; i < n; i++) {
       if (half[i] !== h) continue;
@@ -99,12 +124,18 @@ export async function calibrateOnLabelled(
   const relAfter = reliability(conf, right);
   const accIdx = propDecision.map((d, i) => (d === 'a' ? i : -1)).filter((i) => i >= 0);
   const qIdx = propDecision.map((d, i) => (d === 'q' ? i : -1)).filter((i) => i >= 0);
-  const calibration = fitCalibration(logits, y, { source: opts.source });
+  const calibration = fitCalibration(logits, y, {
+    source: opts.source,
+    ...(opts.at !== undefined ? { at: opts.at } : {}),
+  });
   const all = logits.map((z) => calibrate(calibration, z));
   const proposed = proposeThresholds(
     all.map((c) => c.confidence),
     all.map((c, i) => c.label === y[i]),
-    { targetPrecision: opts.targetPrecision },
+    {
+      targetPrecision: opts.targetPrecision,
+      ...(opts.reviewPrecision ? { reviewPrecision: opts.reviewPrecision } : {}),
+    },
   );
   return {
     n,
@@ -128,6 +159,5 @@ export async function calibrateOnLabelled(
       },
     },
     accuracy: right.filter(Boolean).length / n,
-    labelerErrors,
   };
 }

@@ -12,8 +12,8 @@ export interface CalibrationJSON {
   temperature: number;
   /** Isotonic step function: confidence at or below `x[i]` (and above `x[i-1]`) maps to `y[i]`. */
   isotonic?: { x: number[]; y: number[] };
-  /** What it was fitted on (a description and how many items), for reports. */
-  fittedOn?: { source: string; n: number; at: string };
+  /** What it was fitted on (a description, how many items and, when known, when), for reports. */
+  fittedOn?: { source: string; n: number; at?: string };
 }
 
 export const NO_CALIBRATION: CalibrationJSON = { method: 'none', temperature: 1 };
@@ -87,18 +87,26 @@ export function fitIsotonic(
   return { x: blocks.map((b) => r4(b.hi)), y: y.map(r4) };
 }
 
-/** Fits the calibration on held-out pooled logits and their true labels. */
+/**
+ * Fits the calibration on held-out pooled logits and their true labels: temperature scaling (Guo et al.,
+ * 2017), then isotonic regression of the top-class confidence (Zadrozny & Elkan, 2002). `at` is recorded in
+ * `fittedOn` (default: now; `null` leaves it out, for a result that depends on the data only).
+ */
 export function fitCalibration(
   logits: readonly Float64Array[],
   y: readonly number[],
-  opts: { isotonic?: boolean; source?: string } = {},
+  opts: { isotonic?: boolean; source?: string; at?: string | null } = {},
 ): CalibrationJSON {
   if (logits.length === 0) throw new Error('calibration needs labelled examples');
   const temperature = fitTemperature(logits, y);
   const base: CalibrationJSON = {
     method: 'temperature',
     temperature,
-    fittedOn: { source: opts.source ?? 'labelled data', n: logits.length, at: new Date().toISOString() },
+    fittedOn: {
+      source: opts.source ?? 'labelled data',
+      n: logits.length,
+      ...(opts.at === null ? {} : { at: opts.at ?? new Date().toISOString() }),
+    },
   };
   if (opts.isotonic === false) return base;
   const t = logits.map((z) => calibrate(base, z));

@@ -1,14 +1,20 @@
 import type { SentimentAnalyzer } from '../sentiment/index.js';
+import type { ShippedLabeling } from './shipped.js';
 import type { Labeler, LabelerOutput, LabelInput } from './types.js';
 
 /**
  * The production classifier as a labeler: the multimodal model (text + photo) the registry calls
  * `production`, through the same analyzer the API serves. Its scores are temperature-calibrated already.
+ * `shipped` is the model artifact's `labeling` block (calibration and thresholds fitted at train time for the
+ * classifier + lexicon ensemble), when it has one; `buildEnsemble` reads it.
  */
 export class ClassifierLabeler implements Labeler {
   readonly name = 'classifier';
 
-  constructor(private readonly analyzer: SentimentAnalyzer) {}
+  constructor(
+    private readonly analyzer: SentimentAnalyzer,
+    readonly shipped?: ShippedLabeling,
+  ) {}
 
   async label(input: LabelInput): Promise<LabelerOutput> {
     let a: Awaited<ReturnType<SentimentAnalyzer['analyze']>>;

@@ -26,6 +26,11 @@ export interface ImportReport {
  * label in the file is ignored: these are the pool the labeling agent labels. Photos are looked up in
  * `images` by file name (or relative to the file). Re-importing is a no-op (content-hash ids).
  */
+/** A report with nothing imported yet. */
+function emptyImportReport(rows: number): ImportReport {
+  return { rows, inserted: 0, duplicates: 0, repeated: 0, withPhoto: 0, skipped: [], photoMissing: [] };
+}
+
 export async function importReviewsJsonl(
   meta: MetadataStore,
   blobs: BlobStore,
@@ -38,15 +43,7 @@ export async function importReviewsJsonl(
     throw new ValidationError(`cannot read --data ${opts.data}: ${(e as Error).message}`, 'data');
   }
   const source = opts.source ?? MVSA_UNLABELED_SOURCE;
-  const report: ImportReport = {
-    rows: 0,
-    inserted: 0,
-    duplicates: 0,
-    repeated: 0,
-    withPhoto: 0,
-    skipped: [],
-    photoMissing: [],
-  };
+  const report = emptyImportReport(0);
   const reviews: NewReview[] = [];
   const lines = raw.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -91,10 +88,49 @@ export async function importReviewsJsonl(
     });
     if (report.rows % 200 === 0) opts.log?.(`read ${report.rows} rows`);
   }
+  return insertCounted(meta, reviews, report);
+}
+
+async function insertCounted(meta: MetadataStore, reviews: NewReview[], report: ImportReport): Promise<ImportReport> {
   const res = await meta.reviews.insertMany(reviews);
   const unique = new Set(reviews.map((r) => r.id)).size;
   report.inserted = res.inserted.length;
   report.repeated = reviews.length - unique;
   report.duplicates = unique - res.inserted.length;
   return report;
+}
+
+/**
+ * Imports reviews held in memory (text only, no photos) as unlabelled reviews of `source`, as
+ * `importReviewsJsonl` does a file: content-hash ids (re-importing is a no-op), rows without text skipped.
+ * Each row's `id` is kept as `provenance.dataset_id`, its `provenance` merged in, and `origin` names where the
+ * rows came from (`provenance.file`).
+ */
+export async function importReviewRows(
+  meta: MetadataStore,
+  rows: ReadonlyArray<{ id?: string; text: string; provenance?: Record<string, unknown> }>,
+  opts: { source: string; origin: string },
+): Promise<ImportReport> {
+  const report = emptyImportReport(rows.length);
+  const reviews: NewReview[] = [];
+  rows.forEach((row, i) => {
+    const text = row.text.trim();
+    if (text === '') {
+      report.skipped.push({ line: i + 1, reason: 'no text' });
+      return;
+    }
+    reviews.push({
+      id: reviewContentId({ text }),
+      text,
+      source: opts.source,
+      photoBlobs: [],
+      provenance: {
+        file: opts.origin,
+        line: i + 1,
+        ...(row.id !== undefined ? { dataset_id: row.id } : {}),
+        ...row.provenance,
+      },
+    });
+  });
+  return insertCounted(meta, reviews, report);
 }

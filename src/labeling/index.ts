@@ -9,10 +9,12 @@ export {
   labelInputOf,
   labelUnlabelled,
   loadCalibration,
+  type ResolvedLabeling,
+  resolveLabeling,
   type StoredCalibration,
   saveCalibration,
 } from './agent.js';
-export { type CalibrationReport, calibrateOnLabelled } from './calibrate-run.js';
+export { type CalibrationReport, calibrateOnLabelled, crossFitCalibration } from './calibrate-run.js';
 export {
   argmax,
   type Calibrated,
@@ -26,7 +28,15 @@ export {
   reliabilitySvg,
 } from './calibration.js';
 export { ClassifierLabeler } from './classifier-labeler.js';
-export { DEFAULT_WEIGHTS, Ensemble, type EnsembleOptions, type EnsembleResult, poolVotes } from './ensemble.js';
+export {
+  type CalibrationSource,
+  DEFAULT_WEIGHTS,
+  Ensemble,
+  type EnsembleOptions,
+  type EnsembleResult,
+  poolVotes,
+  voteOf,
+} from './ensemble.js';
 export { labelingFeatures } from './features.js';
 export {
   DEFAULT_THRESHOLDS,
@@ -36,8 +46,8 @@ export {
   type ProposedThresholds,
   proposeThresholds,
 } from './gating.js';
-export { type ImportReport, importReviewsJsonl, MVSA_UNLABELED_SOURCE } from './import.js';
-export { LexiconLabeler, lexiconProbs } from './lexicon-labeler.js';
+export { type ImportReport, importReviewRows, importReviewsJsonl, MVSA_UNLABELED_SOURCE } from './import.js';
+export { LexiconLabeler, lexiconLabel, lexiconProbs } from './lexicon-labeler.js';
 export { type FewShot, LLM_LABEL_SYSTEM, LlmLabeler, llmLabelMessages, llmLabelSchema } from './llm-labeler.js';
 export {
   findLabelIssues,
@@ -55,5 +65,13 @@ export {
   type QueueStats,
   type SubmitAction,
 } from './queue.js';
+export {
+  fitShippedCalibration,
+  SHIPPED_LABELERS,
+  SHIPPED_TARGET_PRECISION,
+  type ShippedCalibrationItem,
+  type ShippedLabeling,
+  shippedPooledLogits,
+} from './shipped.js';
 export { labelStep } from './step.js';
 export * from './types.js';

@@ -20,14 +20,19 @@ export function lexiconProbs(compound: number): Float64Array {
   return Float64Array.from(e.map((v) => v / s));
 }
 
+/** The lexicon labeler's answer for a text (synchronous: what `LexiconLabeler.label` returns). */
+export function lexiconLabel(text: string): LabelerOutput {
+  const c = vader.SentimentIntensityAnalyzer.polarity_scores(text).compound;
+  const probs = scoresFromArray(lexiconProbs(c));
+  const label = argmaxSentiment(probs);
+  return { label, confidence: probs[label], probs };
+}
+
 /** The lexicon labeler: VADER (valence-aware, handles negation, emphasis, emoticons); needs no model. */
 export class LexiconLabeler implements Labeler {
   readonly name = 'lexicon';
 
   async label(input: LabelInput): Promise<LabelerOutput> {
-    const c = vader.SentimentIntensityAnalyzer.polarity_scores(input.text).compound;
-    const probs = scoresFromArray(lexiconProbs(c));
-    const label = argmaxSentiment(probs);
-    return { label, confidence: probs[label], probs };
+    return lexiconLabel(input.text);
   }
 }

@@ -14,11 +14,15 @@ export const labelStep: PipelineStep = {
     const { config } = services;
     const { labelers, model } = await buildLabelers(config, services);
     const ensemble = buildEnsemble(config, labelers, (m) => void ctx.log('warn', m));
-    await ctx.log('info', `labelers: ${labelers.map((l) => l.name).join(', ')} (classifier ${model})`);
+    const t = ensemble.thresholds;
+    await ctx.log(
+      'info',
+      `labelers: ${labelers.map((l) => l.name).join(', ')} (classifier ${model}); calibration: ` +
+        `${ensemble.calibration.method} (${ensemble.calibrationSource}); thresholds: accept ${t?.accept}, review ${t?.review}`,
+    );
     const limit = typeof ctx.params.label_limit === 'number' ? ctx.params.label_limit : undefined;
     const source = typeof ctx.params.label_source === 'string' ? ctx.params.label_source : undefined;
     const r = await labelUnlabelled(services.meta, services.blobs, ensemble, {
-      thresholds: { accept: config.labeling.acceptThreshold, review: config.labeling.reviewThreshold },
       batchSize: config.labeling.batchSize,
       uncertaintyWeight: config.labeling.uncertaintyWeight,
       uncertainty: config.labeling.uncertainty,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { NgramLogReg, type NgramModelJSON, type TokenContribution } from './heads/ngram-logreg.js';
 import { SoftmaxHead, type SoftmaxHeadJSON } from './heads/softmax.js';
-import { lexiconFeatures } from './lexicon.js';
+import { LEXICON_FEATURES, lexiconFeatures } from './lexicon.js';
+import { contrastTail, ratingFeatures, splitClauses } from './review-text.js';
 
 /**
  * The multimodal sentiment model: stacked generalisation. Base models each give class probabilities —
@@ -20,6 +21,23 @@ export interface FusionComponents {
   /** Temperature of the text answer (the mean of the general text models), fitted on held-out text. */
   text_temperature: number;
   sarcasm?: NgramModelJSON;
+  /**
+   * The review text model (format 3): a meta head over the text base models and the review's structure
+   * (reviewFeatures). When present it gives the served text answer; without it, the general mean does.
+   */
+  review_meta?: SoftmaxHeadJSON;
+  /** Platt scaling of the sarcasm model's logit, fitted on human-labelled sarcasm: p = sigmoid(a * z + b). */
+  sarcasm_platt?: { a: number; b: number };
+  /**
+   * Damaged-product photo head (2 classes, 1 = damaged) on the image encoder's vector, and the calibrated
+   * probability at or above which a photo counts as showing a damaged product and overrules the text.
+   */
+  damage?: {
+    head: SoftmaxHeadJSON;
+    threshold: number;
+    /** "Is this a product photo at all" (2 classes, 1 = product photo): the damage check applies only past it. */
+    gate?: { head: SoftmaxHeadJSON; threshold: number };
+  };
 }
 
 export interface TextParts {
@@ -28,6 +46,8 @@ export interface TextParts {
   lexicon: Float64Array;
   lexiconRaw: Float32Array;
   domain: Float64Array;
+  /** The review text model's probabilities (when the model has one). */
+  review?: Float64Array;
 }
 
 const EPS = 1e-4;
@@ -41,6 +61,87 @@ export function textMetaFeatures(t: TextParts): Float32Array {
     ...logs(t.lexicon),
     ...t.lexiconRaw,
     ...logs(t.domain),
+    ...(t.review ? logs(t.review) : []),
+  ]);
+}
+
+/** What reviewFeatures needs besides the text: the base models' answers and the n-gram model itself. */
+export interface ReviewFeatureInputs {
+  general: ArrayLike<number>;
+  ngram: ArrayLike<number>;
+  lexicon: ArrayLike<number>;
+  lexiconRaw: ArrayLike<number>;
+  /** Class probabilities of any piece of text (the n-gram model: cheap enough for every clause). */
+  score: (text: string) => ArrayLike<number>;
+  /** Calibrated sarcasm probability, 0 when the model has none. */
+  sarcasm: number;
+}
+
+/** Names of the reviewFeatures columns, in order (for reports and tests). */
+export const REVIEW_FEATURE_NAMES = [
+  ...['general', 'ngram', 'lexicon'].flatMap((m) => ['neg', 'neu', 'pos'].map((c) => `log_p_${m}_${c}`)),
+  ...LEXICON_FEATURES,
+  'rating_stated',
+  'rating_negative',
+  'rating_neutral',
+  'rating_positive',
+  'contrast',
+  'log_p_tail_neg',
+  'log_p_tail_neu',
+  'log_p_tail_pos',
+  'max_clause_neg',
+  'max_clause_neu',
+  'max_clause_pos',
+  'log_p_last_neg',
+  'log_p_last_neu',
+  'log_p_last_pos',
+  'sarcasm',
+  'sarcasm_x_vader_pos',
+  'scare_quotes',
+] as const;
+
+/** Words put in quotes to mean their opposite ("the 'waterproof' watch"): quoted runs of one to three words. */
+export function scareQuotes(text: string): number {
+  const m = text.match(/(?:^|[\s(])['‘"“]([\p{L}-]+(?:\s[\p{L}-]+){0,2})['’"”](?=[\s.,!?;:)]|$)/gu);
+  return Math.min(3, m?.length ?? 0);
+}
+
+/**
+ * Features of a whole review for the review text model (shape: REVIEW_FEATURE_NAMES.length):
+ * the base models' log-probabilities and lexicon scores, the rating the reviewer states
+ * (src/models/review-text.ts), the clause after a contrast marker (scored alone; the whole text when
+ * there is none), the strongest clause for each class (max over clauses, so one damning sentence in a
+ * long review is not averaged away), the last clause, the calibrated sarcasm probability, and scare quotes.
+ */
+export function reviewFeatures(text: string, x: ReviewFeatureInputs): Float32Array {
+  const tail = contrastTail(text);
+  const tailP = tail ? x.score(tail) : x.ngram;
+  const clauses = splitClauses(text);
+  const maxP = [0, 0, 0];
+  let lastP: ArrayLike<number> = x.ngram;
+  if (clauses.length > 1) {
+    for (const c of clauses) {
+      const p = x.score(c);
+      for (let k = 0; k < 3; k++) maxP[k] = Math.max(maxP[k] as number, p[k] as number);
+      lastP = p;
+    }
+  } else {
+    for (let k = 0; k < 3; k++) maxP[k] = x.ngram[k] as number;
+  }
+  const vaderPos = x.lexiconRaw[2] as number;
+  return Float32Array.from([
+    ...logs(x.general),
+    ...logs(x.ngram),
+    ...logs(x.lexicon),
+    ...Array.from(x.lexiconRaw),
+    ...ratingFeatures(text),
+    tail ? 1 : 0,
+    ...logs(tailP),
+    ...maxP,
+    ...logs(lastP),
+    x.sarcasm,
+    x.sarcasm * vaderPos,
+    scareQuotes(text),
   ]);
 }
 
@@ -84,6 +185,15 @@ export const fusionComponentsSchema = z.object({
   fused_meta: anyJson,
   text_temperature: z.number().positive(),
   sarcasm: ngramJson.optional(),
+  review_meta: anyJson.optional(),
+  sarcasm_platt: z.object({ a: z.number(), b: z.number() }).optional(),
+  damage: z
+    .object({
+      head: anyJson,
+      threshold: z.number().min(0).max(1),
+      gate: z.object({ head: anyJson, threshold: z.number().min(0).max(1) }).optional(),
+    })
+    .optional(),
 });
 
 export interface FusionOutput {
@@ -91,6 +201,10 @@ export interface FusionOutput {
   image?: Float64Array;
   fused: Float64Array;
   parts: TextParts;
+  /** Calibrated probability that the photo shows a damaged product (when the model has a damage head). */
+  damage?: number;
+  /** True when the damage probability reached the threshold and the photo overruled the text. */
+  damageOverride?: boolean;
 }
 
 export class FusionModel {
@@ -102,6 +216,11 @@ export class FusionModel {
   readonly fusedMeta: SoftmaxHead;
   readonly textTemperature: number;
   readonly sarcasm: NgramLogReg | undefined;
+  readonly reviewMeta: SoftmaxHead | undefined;
+  readonly sarcasmPlatt: { a: number; b: number } | undefined;
+  readonly damage:
+    | { head: SoftmaxHead; threshold: number; gate: { head: SoftmaxHead; threshold: number } | undefined }
+    | undefined;
 
   constructor(c: FusionComponents) {
     this.general = new SoftmaxHead(c.general_text);
@@ -112,25 +231,66 @@ export class FusionModel {
     this.textTemperature = c.text_temperature;
     this.fusedMeta = new SoftmaxHead(c.fused_meta);
     this.sarcasm = c.sarcasm ? new NgramLogReg(c.sarcasm) : undefined;
+    this.reviewMeta = c.review_meta ? new SoftmaxHead(c.review_meta) : undefined;
+    this.sarcasmPlatt = c.sarcasm_platt;
+    this.damage = c.damage
+      ? {
+          head: new SoftmaxHead(c.damage.head),
+          threshold: c.damage.threshold,
+          gate: c.damage.gate
+            ? { head: new SoftmaxHead(c.damage.gate.head), threshold: c.damage.gate.threshold }
+            : undefined,
+        }
+      : undefined;
+  }
+
+  /** The review text model's input features (see reviewFeatures), from the base models' answers. */
+  reviewFeaturesOf(text: string, p: Pick<TextParts, 'general' | 'ngram' | 'lexicon' | 'lexiconRaw'>): Float32Array {
+    return reviewFeatures(text, {
+      ...p,
+      score: (t) => this.ngram.predict(t),
+      sarcasm: this.sarcasmProbability(text) ?? 0,
+    });
   }
 
   textParts(text: string, embedding: Float32Array): TextParts {
     const lexiconRaw = lexiconFeatures(text);
-    return {
+    const parts: TextParts = {
       general: this.general.predict(embedding),
       ngram: this.ngram.predict(text),
       lexicon: this.lexicon.predict(lexiconRaw),
       lexiconRaw,
       domain: this.domain.predict(embedding),
     };
+    if (this.reviewMeta) parts.review = this.reviewMeta.predict(this.reviewFeaturesOf(text, parts));
+    return parts;
+  }
+
+  /** The text answer: the review text model when the model has one, else the general mean. */
+  textAnswer(parts: TextParts): Float64Array {
+    return parts.review ?? generalMean(parts, this.textTemperature);
+  }
+
+  /** Calibrated probability that a photo (its image-encoder vector) shows a damaged product. */
+  damageProbability(imageFeatures: Float32Array): number | undefined {
+    return this.damage ? (this.damage.head.predict(imageFeatures)[1] as number) : undefined;
   }
 
   predict(text: string, embedding: Float32Array, imageFeatures?: Float32Array): FusionOutput {
     const parts = this.textParts(text, embedding);
-    const textP = generalMean(parts, this.textTemperature);
+    const textP = this.textAnswer(parts);
     if (!imageFeatures) return { text: textP, fused: textP, parts };
     const imageP = this.image.predict(imageFeatures);
-    return { text: textP, image: imageP, fused: this.fusedMeta.predict(fusedMetaFeatures(parts, imageP)), parts };
+    const fused = this.fusedMeta.predict(fusedMetaFeatures(parts, imageP));
+    const damage = this.damageProbability(imageFeatures);
+    if (damage === undefined) return { text: textP, image: imageP, fused, parts };
+    const dm = this.damage as NonNullable<FusionModel['damage']>;
+    const isProduct = !dm.gate || (dm.gate.head.predict(imageFeatures)[1] as number) >= dm.gate.threshold;
+    const override = isProduct && damage >= dm.threshold;
+    // A photo that confidently shows a damaged product overrules the text: the answer moves toward
+    // negative by the damage probability (so at or above the threshold it reads negative).
+    const out = override ? damageOverride(fused, damage) : fused;
+    return { text: textP, image: imageP, fused: out, parts, damage, damageOverride: override };
   }
 
   /** The words and word pairs that pushed the text toward (and against) a class, from the n-gram model. */
@@ -138,8 +298,22 @@ export class FusionModel {
     return this.ngram.contributions(text, cls, top);
   }
 
-  /** Probability that the text is sarcastic, when the model has a sarcasm component. */
+  /** Probability that the text is sarcastic (Platt-calibrated when fitted), when the model has a sarcasm component. */
   sarcasmProbability(text: string): number | undefined {
-    return this.sarcasm ? (this.sarcasm.predict(text)[1] as number) : undefined;
+    if (!this.sarcasm) return undefined;
+    const p = this.sarcasm.predict(text, 1);
+    if (!this.sarcasmPlatt) return p[1] as number;
+    const z = Math.log(Math.max(1e-9, p[1] as number)) - Math.log(Math.max(1e-9, p[0] as number));
+    return 1 / (1 + Math.exp(-(this.sarcasmPlatt.a * z + this.sarcasmPlatt.b)));
   }
+}
+
+/**
+ * The fused answer when the photo shows a damaged product with probability d >= the threshold:
+ * (1 - d) * fused + d * [1, 0, 0]; the negative class then holds at least d of the mass.
+ */
+export function damageOverride(fused: ArrayLike<number>, d: number): Float64Array {
+  const out = Float64Array.from(fused, (v) => (1 - d) * v);
+  out[0] = (out[0] as number) + d;
+  return out;
 }

@@ -14,6 +14,7 @@ import type { ModelArtifact } from '../models/artifact.js';
 import { FusionModel } from '../models/fusion.js';
 import { decodeImage, type ImageLimits } from '../models/image-input.js';
 import type { Encoders } from '../models/index.js';
+import { contrastTail, statedRating } from '../models/review-text.js';
 
 export interface AnalyzerLimits extends ImageLimits {
   maxTextChars: number;
@@ -118,7 +119,9 @@ export class Analyzer implements SentimentAnalyzer {
       vectors: { text: enc.vector, ...(img ? { image: img } : {}) },
     };
     const { mismatch, sarcasm } = this.artifact.thresholds;
-    out.evidence.top_words = this.fusion.topWords(text, SENTIMENTS.indexOf(fusedEv.sentiment));
+    // The words behind the text's own reading when the photo overruled it (they did not decide the answer).
+    const wordsFor = s.damageOverride ? textEv.sentiment : fusedEv.sentiment;
+    out.evidence.top_words = this.fusion.topWords(text, SENTIMENTS.indexOf(wordsFor));
     if (imageEv) {
       const reason = mismatchReason(textEv.scores, imageEv.scores, mismatch);
       if (reason) {
@@ -128,10 +131,40 @@ export class Analyzer implements SentimentAnalyzer {
     }
     const p = this.fusion.sarcasmProbability(text);
     if (p !== undefined) out.sarcasm = { probability: p, flag: p >= sarcasm };
+    const reasons: string[] = [];
+    const pct = (x: number) => `${Math.round(x * 100)}%`;
+    if (s.damage !== undefined && this.fusion.damage) {
+      out.evidence.photo_damage = {
+        probability: round4(s.damage),
+        damaged: s.damageOverride === true,
+        threshold: this.fusion.damage.threshold,
+      };
+      if (s.damageOverride) {
+        reasons.push(`the photo shows a damaged product (${pct(s.damage)}), which overrules the text`);
+        if (textEv.sentiment === 'positive' && !out.mismatch) {
+          out.mismatch = true;
+          out.mismatch_reason = `the text reads positive (${pct(textEv.scores.positive)}) but the photo shows a damaged product (${pct(s.damage)})`;
+        }
+      }
+    }
+    const rating = statedRating(text);
+    if (rating) {
+      out.evidence.stated_rating = { stars: Math.round(rating.value * 50) / 10, phrase: rating.phrase };
+      reasons.push(`the reviewer states a rating: "${rating.phrase}"`);
+    }
+    const tail = contrastTail(text);
+    if (tail) {
+      out.evidence.contrast_clause = tail.slice(0, 300);
+      reasons.push(`after the contrast, the review says: "${tail.slice(0, 120)}"`);
+    }
+    if (out.sarcasm?.flag) reasons.push(`the text reads as sarcastic (${pct(out.sarcasm.probability)})`);
+    if (reasons.length) out.evidence.reasons = reasons;
     lap('classifier');
     return out;
   }
 }
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 /** Says why text and photo disagree when one is confidently positive and the other confidently negative. */
 export function mismatchReason(text: ClassScores, image: ClassScores, threshold: number): string | undefined {

@@ -299,16 +299,29 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
   }
 }
 
-/** The headline figures of a model's metrics, whatever else they hold. */
+/**
+ * The headline figures of a model's metrics, whatever else they hold: the e-commerce test split first (the
+ * product's own domain) when the model recorded it, then its in-domain test set (MVSA-Single or the user's).
+ */
 function summaryOf(m: Record<string, unknown>): Record<string, unknown> {
-  const test = (m.test ?? {}) as Record<string, { accuracy?: number; macro_f1?: number; n?: number }>;
+  type Scored = { accuracy?: number; macro_f1?: number; n?: number; per_class_f1?: number[] };
+  const test = (m.test ?? {}) as Record<string, Scored>;
   const served = test.served ?? test.fused;
+  const ecom = (m.ecommerce as { test?: Scored } | undefined)?.test;
   const polarity = (m.product_polarity ?? {}) as Record<string, { accuracy?: number }>;
-  return {
-    test_set: m.test_set ?? null,
+  const inDomain = {
     accuracy: served?.accuracy ?? null,
     macro_f1: served?.macro_f1 ?? null,
     n: served?.n ?? null,
+  };
+  const head = ecom ?? served;
+  return {
+    test_set: ecom ? 'e-commerce reviews (star-balanced test split)' : (m.test_set ?? null),
+    accuracy: head?.accuracy ?? null,
+    macro_f1: head?.macro_f1 ?? null,
+    neutral_f1: head?.per_class_f1?.[1] ?? null,
+    n: head?.n ?? null,
+    ...(ecom ? { other_sets: { [String(m.test_set ?? 'mvsa-single')]: inDomain } } : {}),
     product_polarity: Object.fromEntries(Object.entries(polarity).map(([k, v]) => [k, v.accuracy ?? null])),
   };
 }

@@ -63,12 +63,35 @@ export const analysisSchema = {
         },
         top_words: {
           type: 'object',
-          description: 'Words and word pairs that pushed the text toward the answer (`for`) and against it.',
+          description:
+            "Words and word pairs that pushed the text toward the answer (`for`) and against it; toward the text's own reading when a damaged-product photo overruled it.",
           properties: {
             for: { type: 'array', items: wordWeight },
             against: { type: 'array', items: wordWeight },
           },
           required: ['for', 'against'],
+        },
+        photo_damage: {
+          type: 'object',
+          description:
+            'The damaged-product check of the photo: calibrated probability that it shows a damaged product, and whether it reached the threshold and overruled the text.',
+          properties: { probability: { type: 'number' }, damaged: { type: 'boolean' }, threshold: { type: 'number' } },
+          required: ['probability', 'damaged', 'threshold'],
+        },
+        stated_rating: {
+          type: 'object',
+          description: 'A rating the reviewer states in the text ("Five out of five", "2/5"), as stars out of 5.',
+          properties: { stars: { type: 'number' }, phrase: { type: 'string' } },
+          required: ['stars', 'phrase'],
+        },
+        contrast_clause: {
+          type: 'string',
+          description: 'The clause a contrast marker (but, however, although ...) puts in charge.',
+        },
+        reasons: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'Why the answer is what it is, in words.',
         },
       },
       required: ['text', 'fused', 'text_chunks'],

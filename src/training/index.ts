@@ -1,5 +1,13 @@
 export { generalTextCorpus, productPolaritySets } from './corpora.js';
 export * from './datasets.js';
+export {
+  detokenize,
+  ECOMMERCE_SPLIT_FILE,
+  type EcommerceData,
+  loadEcommerce,
+  loadUnlabelledProductReviews,
+  type ReviewExample,
+} from './ecommerce.js';
 export { type EvaluationReport, evaluateAnalyzer } from './evaluate.js';
 export { FeatureCache } from './feature-cache.js';
 export {
@@ -19,8 +27,11 @@ export {
   gateDecision,
 } from './gate.js';
 export { type MultimodalOptions, trainMultimodal } from './multimodal.js';
+export { loadProductPhotos, type ProductPhoto } from './product-photos.js';
 export { ModelRegistry, PRODUCTION, STAGING } from './registry.js';
+export { NEGATION_BACKOFF, trainReviewText } from './review-model.js';
 export { runTraining, type TrainingRunResult } from './run.js';
+export { trainSarcasm } from './sarcasm.js';
 export { type Split, stratifiedSplit } from './split.js';
 export {
   IMAGE_COLS,

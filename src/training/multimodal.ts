@@ -2,16 +2,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { sha256 } from '../core/ids.js';
-import { seededRandom, shuffleInPlace } from '../core/random.js';
 import { SENTIMENTS, type Sentiment } from '../core/types.js';
 import { bootstrapMacroF1, expectedCalibrationError, pairedBootstrapDiff } from '../evaluation/bootstrap.js';
 import { classificationMetrics } from '../evaluation/metrics.js';
+import { fitShippedCalibration } from '../labeling/shipped.js';
 import type { FusionArtifact } from '../models/artifact.js';
 import {
   type FusionComponents,
   FusionModel,
   fusedMetaFeatures,
-  generalMean,
   type TextParts,
   textMetaFeatures,
 } from '../models/fusion.js';
@@ -19,17 +18,15 @@ import { NgramLogReg } from '../models/heads/ngram-logreg.js';
 import { SoftmaxHead, type SoftmaxHeadJSON } from '../models/heads/softmax.js';
 import { loadEncoders } from '../models/index.js';
 import { lexiconFeatures } from '../models/lexicon.js';
-import { generalTextCorpus, productPolaritySets } from './corpora.js';
-import {
-  type BinaryExample,
-  type Example,
-  loadMustard,
-  loadMvsa,
-  loadTwitterSarcasm,
-  sharedDataDir,
-} from './datasets.js';
+import { composeReviews } from './augment.js';
+import { productPolaritySets } from './corpora.js';
+import { trainDamageModel } from './damage.js';
+import { type Example, loadMvsa, sharedDataDir } from './datasets.js';
+import { ECOMMERCE_SPLIT_FILE, type EcommerceData, loadEcommerce, type ReviewExample } from './ecommerce.js';
 import { FeatureCache } from './feature-cache.js';
 import { IMAGE_ENCODER, imageFeatures, MVSA_SPLIT_FILE, mvsaSplit, TEXT_ENCODER, textFeatures } from './features.js';
+import { argmax3, stratifiedFoldsOf, trainReviewText } from './review-model.js';
+import { plattProbability, type SarcasmModel, sarcasmLogit, trainSarcasm } from './sarcasm.js';
 import { stratifiedSplit } from './split.js';
 
 export interface MultimodalOptions {
@@ -50,6 +47,21 @@ export interface MultimodalOptions {
   seed?: number;
   folds?: number;
   log?: (msg: string) => void;
+  /**
+   * Add composed reviews (src/training/augment.ts: contrast, sarcasm over a failure, long reviews) to the
+   * review model's training. Off by default: it raised the behaviour suite's pass rate but lowered val macro-F1.
+   */
+  augment?: boolean;
+  /**
+   * Score the e-commerce test splits (default: when training the default model, not when adapting a base
+   * model to a user's data, where the user's own test split decides and 7,000 more texts would be encoded).
+   */
+  scoreEcommerce?: boolean;
+  /**
+   * The damaged-product photo head to ship: default, trained here on ../shared/data/product-photos
+   * (src/training/damage.ts); a base model's when adapting; `false` for none.
+   */
+  damage?: FusionComponents['damage'] | false;
 }
 
 const idx = (s: Sentiment) => SENTIMENTS.indexOf(s);
@@ -70,22 +82,13 @@ function classWeights(y: number[], mode: 'balanced' | 'sqrt' | 'none'): number[]
   });
 }
 
-function stratifiedFolds(y: number[], k: number, seed: number): number[] {
-  const rand = seededRandom(seed);
-  const fold = new Array<number>(y.length).fill(0);
-  for (let c = 0; c < 3; c++) {
-    const ids = shuffleInPlace(
-      y.map((v, i) => (v === c ? i : -1)).filter((i) => i >= 0),
-      rand,
-    );
-    ids.forEach((i, j) => {
-      fold[i] = j % k;
-    });
-  }
-  return fold;
-}
-
 const r6 = (x: number) => Number(x.toPrecision(6));
+/** The damage model's product-photo gate, when its trainer made one. */
+const gateOf = (d: object) =>
+  (d as { gate?: { head: SoftmaxHeadJSON; threshold: number } }).gate as {
+    head: SoftmaxHeadJSON;
+    threshold: number;
+  };
 function compact(h: SoftmaxHeadJSON): SoftmaxHeadJSON {
   return { ...h, mean: h.mean.map(r6), std: h.std.map(r6), weights: h.weights.map(r6), bias: h.bias.map(r6) };
 }
@@ -93,13 +96,6 @@ function compact(h: SoftmaxHeadJSON): SoftmaxHeadJSON {
 function metricsOf(y: number[], probs: ArrayLike<number>[]) {
   const m = classificationMetrics(y, probs.map(argmax), 3);
   return { accuracy: m.accuracy, macro_f1: m.macro_f1, per_class_f1: m.per_class.map((c) => c.f1), n: m.n };
-}
-
-function binaryMetrics(y: number[], p: number[], threshold: number) {
-  const pred = p.map((v) => (v >= threshold ? 1 : 0));
-  const m = classificationMetrics(y, pred, 2);
-  const pc = m.per_class[1] as { precision: number; recall: number; f1: number };
-  return { accuracy: m.accuracy, precision: pc.precision, recall: pc.recall, f1: pc.f1, n: m.n };
 }
 
 /**
@@ -127,14 +123,16 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   const pick = (ids: string[]) => ids.map((id) => byId.get(id) as Example);
   const [train, val, test] = [pick(split.train), pick(split.val), pick(split.test)];
   const base = opts.base;
-  const corpus = base ? [] : generalTextCorpus();
+  // The product's own domain: real e-commerce reviews (src/training/ecommerce.ts). Trained on unless the text
+  // models come from a base model; scored unless `scoreEcommerce` is false (by default when adapting a base).
+  const scoreEcom = opts.scoreEcommerce ?? !base;
+  const ecom: EcommerceData = base && !scoreEcom ? { train: [], val: [], test: [], fduTest: [] } : loadEcommerce();
   const { amazon, yelp } = productPolaritySets() as { amazon: Example[]; yelp: Example[] };
-  const sarcTrain = base ? [] : loadTwitterSarcasm('train');
-  const sarcValid = loadTwitterSarcasm('valid2');
-  const mustard = loadMustard();
   log(
     `${setName} train/val/test ${train.length}/${val.length}/${test.length}; ` +
-      (base ? `general text models reused from ${base.name}@${base.version}` : `general corpus ${corpus.length}`),
+      (base
+        ? `review text models reused from ${base.name}@${base.version}`
+        : `e-commerce reviews train/val/test ${ecom.train.length}/${ecom.val.length}/${ecom.test.length}`),
   );
 
   // --- features ---------------------------------------------------------------------------
@@ -150,7 +148,9 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   try {
     const tcache = new FeatureCache(opts.cacheDir, TEXT_ENCODER, enc.text.dim);
     const icache = new FeatureCache(opts.cacheDir, IMAGE_ENCODER, enc.image.dim);
-    const texts = [...new Set([...corpus, ...inDomain, ...amazon, ...yelp].map((e) => e.text))];
+    if (opts.augment && !base) ecom.train.push(...composeReviews(ecom.train, { seed }));
+    const ecomAll: ReviewExample[] = [...ecom.val, ...ecom.test, ...(base ? [] : ecom.train), ...ecom.fduTest];
+    const texts = [...new Set([...ecomAll, ...inDomain, ...amazon, ...yelp].map((e) => e.text))];
     log(`text embeddings for ${texts.length} texts`);
     const tv = await textFeatures(enc.text, tcache, texts, log);
     texts.forEach((t, i) => {
@@ -186,57 +186,47 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   // Photos that could not be read are left out of photo training (none in MVSA-Single as shipped).
   const withImg = (es: Example[]) => es.filter((e) => imgOf.has(e.id));
 
-  // --- general text models ----------------------------------------------------------------
-  // 5% of the corpus is kept from the general models for fitting the text temperature, 3% for their
-  // early stopping, the rest fits them.
-  const rand = seededRandom(seed);
-  const shuffled = shuffleInPlace([...corpus], rand);
-  const nMeta = Math.round(shuffled.length * 0.05);
-  const nHold = Math.round(shuffled.length * 0.03);
-  const metaCorpus = shuffled.slice(0, nMeta);
-  const hold = shuffled.slice(nMeta, nMeta + nHold);
-  const fit = shuffled.slice(nMeta + nHold);
+  // --- sarcasm, then the review text models ---------------------------------------------------
   const common = { seed, epochs: 60, patience: 6, batchSize: 64 };
+  let sarcasmModel: SarcasmModel | undefined;
+  let sarcasm: NgramLogReg | undefined;
+  let sarcasmPlatt: { a: number; b: number } | undefined;
+  if (base) {
+    sarcasm = base.components.sarcasm ? new NgramLogReg(base.components.sarcasm) : undefined;
+    sarcasmPlatt = base.components.sarcasm_platt;
+  } else {
+    sarcasmModel = trainSarcasm({ seed, log });
+    sarcasm = sarcasmModel.model;
+    sarcasmPlatt = sarcasmModel.platt;
+  }
+  const sarcP = (t: string) =>
+    sarcasm ? (sarcasmPlatt ? plattProbability(sarcasmPlatt, sarcasmLogit(sarcasm, t)) : sarcasm.predict(t)[1]) : 0;
   let general: SoftmaxHead;
   let ngram: NgramLogReg;
   let lexicon: SoftmaxHead;
+  let reviewMeta: SoftmaxHead | undefined;
+  let reviewChoice: Record<string, unknown> | null = null;
   if (base) {
     general = new SoftmaxHead(base.components.general_text);
     ngram = new NgramLogReg(base.components.ngram);
     lexicon = new SoftmaxHead(base.components.lexicon);
+    reviewMeta = base.components.review_meta ? new SoftmaxHead(base.components.review_meta) : undefined;
   } else {
-    log(`general MiniLM head on ${fit.length} texts`);
-    general = SoftmaxHead.train(emb(fit), ys(fit), 3, {
-      ...common,
-      learningRate: 0.002,
-      l2: 1e-3,
-      classWeights: classWeights(ys(fit), 'sqrt'),
-      validation: { x: emb(hold), y: ys(hold) },
+    const r = trainReviewText({
+      train: ecom.train,
+      val: ecom.val,
+      emb: (t) => embOf.get(t) as Float32Array,
+      sarcasm: (t) => sarcP(t) as number,
+      seed,
+      log,
     });
-    log('general word n-gram model');
-    ngram = NgramLogReg.train(
-      fit.map((e) => e.text),
-      ys(fit),
-      3,
-      { seed, epochs: 6, minCount: 3, classWeights: classWeights(ys(fit), 'sqrt') },
-    );
-    log('lexicon head');
-    lexicon = SoftmaxHead.train(
-      fit.map((e) => lex(e.text)),
-      ys(fit),
-      3,
-      {
-        ...common,
-        learningRate: 0.01,
-        classWeights: classWeights(ys(fit), 'sqrt'),
-        validation: { x: hold.map((e) => lex(e.text)), y: ys(hold) },
-      },
-    );
+    ({ general, ngram, lexicon, reviewMeta } = r);
+    reviewChoice = r.choice;
   }
 
   // --- in-domain heads, out-of-fold on MVSA train -----------------------------------------
   const yTrain = ys(train);
-  const fold = stratifiedFolds(yTrain, K, seed);
+  const fold = stratifiedFoldsOf(yTrain, K, seed);
   const domainOof = new Map<string, Float64Array>();
   const imageOof = new Map<string, Float64Array>();
   const domainOpts = { ...common, learningRate: 0.003, l2: 1e-2, classWeights: classWeights(yTrain, 'sqrt') };
@@ -289,6 +279,20 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     : new SoftmaxHead((base as FusionArtifact).components.image);
 
   // --- meta heads ---------------------------------------------------------------------------
+  // The review text model's answer joins the meta features (it never saw MVSA, so no leak).
+  const reviewModel = new FusionModel({
+    general_text: general.toJSON(),
+    ngram: ngram.toJSON(),
+    lexicon: lexicon.toJSON(),
+    domain_text: domain.toJSON(),
+    image: image.toJSON(),
+    fused_meta: image.toJSON(),
+    text_temperature: 1,
+    ...(sarcasm ? { sarcasm: sarcasm.toJSON() } : {}),
+    ...(sarcasmPlatt ? { sarcasm_platt: sarcasmPlatt } : {}),
+    ...(reviewMeta ? { review_meta: reviewMeta.toJSON() } : {}),
+  });
+  const reviewReady = reviewMeta !== undefined;
   const parts = (e: Example, oof: boolean): TextParts => {
     const v = embOf.get(e.text) as Float32Array;
     const raw = lex(e.text);
@@ -298,6 +302,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       lexicon: lexicon.predict(raw),
       lexiconRaw: raw,
       domain: oof ? (domainOof.get(e.id) as Float64Array) : domain.predict(v),
+      ...(reviewReady ? { review: reviewModel.textParts(e.text, v).review as Float64Array } : {}),
     };
   };
   const imageP = (e: Example, oof: boolean) =>
@@ -320,7 +325,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     const metaOpts = { ...common, epochs: 150, patience: 12, learningRate: 0.01, l2: 1e-3 };
     const poolX = [...X, ...vX];
     const poolY = [...y, ...vY];
-    const cvFold = stratifiedFolds(poolY, K, seed + 1);
+    const cvFold = stratifiedFoldsOf(poolY, K, seed + 1);
     let best: { head: SoftmaxHead; mode: string; score: number; val: ReturnType<typeof metricsOf> } | undefined;
     for (const mode of ['balanced', 'sqrt', 'none'] as const) {
       const cvProbs: Float64Array[] = new Array(poolX.length);
@@ -362,39 +367,33 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
         val: null,
       };
   const uncalibrated = new SoftmaxHead(structuredClone(fusedMeta.head.toJSON()));
-  // Temperature of the text answer on corpus text no general model trained on (kept from a base model).
-  const metaParts = metaCorpus.map((e) => parts(e, false));
-  let textT = base?.components.text_temperature ?? 1;
-  let bestLoss = Infinity;
-  for (let t = 0.3; !base && t <= 3.0001; t += 0.05) {
-    const loss = metaParts.reduce(
-      (acc, p, i) =>
-        acc - Math.log(Math.max(1e-12, generalMean(p, t)[idx(metaCorpus[i]?.label as Sentiment)] as number)),
-      0,
-    );
-    if (loss < bestLoss) {
-      bestLoss = loss;
-      textT = Math.round(t * 100) / 100;
-    }
-  }
+  // The text answer is the review text model (its temperature is fitted on the e-commerce val split).
+  const textT = base?.components.text_temperature ?? 1;
   const temperatures = {
     text: textT,
     fused_meta: photoOk ? fusedMeta.head.fitTemperature(valFX, yValI) : fusedMeta.head.toJSON().temperature,
   };
 
-  // --- sarcasm ------------------------------------------------------------------------------
-  const bin = (es: BinaryExample[]) => es.map((e) => e.label as number);
-  let sarcasm: NgramLogReg | undefined;
-  if (base) {
-    sarcasm = base.components.sarcasm ? new NgramLogReg(base.components.sarcasm) : undefined;
-  } else {
-    log(`sarcasm model on ${sarcTrain.length} tweets`);
-    sarcasm = NgramLogReg.train(
-      sarcTrain.map((e) => e.text),
-      bin(sarcTrain),
-      2,
-      { seed, epochs: 5, minCount: 3, classWeights: [1, 1] },
-    );
+  // --- damaged-product photo head (its own data: real damaged / intact product photos) --------
+  let damage: FusionComponents['damage'] | undefined;
+  let damageMetrics: unknown;
+  if (opts.damage === false) damage = undefined;
+  else if (opts.damage) damage = opts.damage;
+  else if (base) damage = base.components.damage;
+  else {
+    log('damaged-product photo head');
+    const d = await trainDamageModel({
+      modelsDir: opts.modelsDir,
+      cacheDir: opts.cacheDir,
+      threads: opts.threads,
+      log,
+    });
+    damage = {
+      head: compact(d.head),
+      threshold: d.threshold,
+      ...(gateOf(d) ? { gate: { head: compact(gateOf(d).head), threshold: gateOf(d).threshold } } : {}),
+    };
+    damageMetrics = d.metrics;
   }
 
   // --- evaluation on held-out data ------------------------------------------------------------
@@ -407,6 +406,9 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     fused_meta: compact(fusedMeta.head.toJSON()),
     text_temperature: textT,
     ...(sarcasm ? { sarcasm: sarcasm.toJSON() } : {}),
+    ...(sarcasmPlatt ? { sarcasm_platt: sarcasmPlatt } : {}),
+    ...(reviewMeta ? { review_meta: compact(reviewMeta.toJSON()) } : {}),
+    ...(damage ? { damage } : {}),
   };
   const model = new FusionModel(components);
   log('scoring on the test split and the held-out sets');
@@ -423,7 +425,57 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       return ((p[2] as number) >= (p[0] as number) ? 2 : 0) === idx(e.label);
     }).length / es.length;
   const textOnly = (e: Example) => model.predict(e.text, emb1(e)).text;
-  const sarcP = (es: BinaryExample[]) => es.map((e) => model.sarcasmProbability(e.text) as number);
+  // The product's own domain first: held-out e-commerce reviews, text only, as the server answers them.
+  const ecomScore = (es: ReviewExample[]) => {
+    const P = es.map((e) => model.predict(e.text, emb1(e)).text);
+    const y = ys(es);
+    const pred = P.map(argmax3);
+    const m = classificationMetrics(y, pred, 3);
+    const polar = es.map((e, i) => [e, P[i] as Float64Array] as const).filter(([e]) => e.label !== 'neutral');
+    return {
+      accuracy: m.accuracy,
+      macro_f1: m.macro_f1,
+      macro_f1_ci: bootstrapMacroF1(y, pred, 3),
+      per_class_f1: m.per_class.map((c) => c.f1),
+      confusion: m.confusion,
+      binary_polarity: polar.length
+        ? polar.filter(([e, p]) => ((p[2] as number) >= (p[0] as number) ? 2 : 0) === idx(e.label)).length /
+          polar.length
+        : null,
+      n: m.n,
+    };
+  };
+  const bySource = (es: ReviewExample[], key: (e: ReviewExample) => string) =>
+    Object.fromEntries([...new Set(es.map(key))].sort().map((k) => [k, ecomScore(es.filter((e) => key(e) === k))]));
+  const ecommerce = scoreEcom
+    ? {
+        test_split: `${ECOMMERCE_SPLIT_FILE} (star-balanced, never tuned on)`,
+        test: ecomScore(ecom.test),
+        test_by_source: bySource(ecom.test, (e) => e.source),
+        // Accuracy by review length (characters), so a verdict washed out in long reviews shows.
+        test_by_length: bySource(ecom.test, (e) =>
+          e.text.length < 200
+            ? '1: < 200'
+            : e.text.length < 500
+              ? '2: 200-499'
+              : e.text.length < 1000
+                ? '3: 500-999'
+                : '4: >= 1000',
+        ),
+        fdu_test_by_domain: Object.fromEntries(
+          Object.entries(bySource(ecom.fduTest, (e) => e.domain ?? '')).map(([k, v]) => [
+            k,
+            { binary_polarity: v.binary_polarity, n: v.n },
+          ]),
+        ),
+        val: ecomScore(ecom.val),
+        ...(reviewChoice ? { val_choice: reviewChoice } : {}),
+      }
+    : undefined;
+  if (ecommerce)
+    log(
+      `e-commerce test: accuracy ${ecommerce.test.accuracy.toFixed(3)} macro-F1 ${ecommerce.test.macro_f1.toFixed(3)} neutral F1 ${(ecommerce.test.per_class_f1[1] as number).toFixed(3)}`,
+    );
 
   // Test pairs with a photo: text + photo against text alone, calibration, mismatch.
   const photoIdx = test.map((e, i) => (imgOf.has(e.id) ? i : -1)).filter((i) => i >= 0);
@@ -476,6 +528,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
         };
 
   const metrics = {
+    ...(ecommerce ? { ecommerce } : {}),
     test_set: setName,
     test: {
       served: {
@@ -498,25 +551,29 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       amazon: { accuracy: polarity(amazon, textOnly), n: amazon.length },
       yelp: { accuracy: polarity(yelp, textOnly), n: yelp.length },
     },
-    ...(sarcasm
-      ? {
-          sarcasm: {
-            twitter_valid2_human: binaryMetrics(bin(sarcValid), sarcP(sarcValid), 0.5),
-            mustard_utterances: binaryMetrics(bin(mustard), sarcP(mustard), 0.5),
-          },
-        }
-      : {}),
+    ...(sarcasmModel ? { sarcasm: sarcasmModel.metrics } : {}),
+    ...(damageMetrics ? { damage_photo: damageMetrics } : {}),
     val_choice: {
       fused_meta: fusedMeta.mode,
       text_in_domain: inDomainText.mode,
       fused_val: fusedMeta.val,
     },
-    gate_eval: {
-      set: `${setName}-test:${sha256(JSON.stringify(split.test)).slice(0, 12)}`,
-      ids: test.map((e) => e.id),
-      labels: yAll,
-      predictions: servedPred,
-    },
+    // The gate compares models on the product's own domain (the e-commerce test split), or on the
+    // user's own test split when the model is adapted to their data.
+    gate_eval:
+      opts.data || !ecommerce
+        ? {
+            set: `${setName}-test:${sha256(JSON.stringify(split.test)).slice(0, 12)}`,
+            ids: test.map((e) => e.id),
+            labels: yAll,
+            predictions: servedPred,
+          }
+        : {
+            set: `ecommerce-test:${sha256(JSON.stringify(ecom.test.map((e) => e.id))).slice(0, 12)}`,
+            ids: ecom.test.map((e) => e.id),
+            labels: ys(ecom.test),
+            predictions: ecom.test.map((e) => argmax3(model.predict(e.text, emb1(e)).text)),
+          },
   };
   const dataHash = sha256(
     JSON.stringify({
@@ -524,20 +581,40 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       split,
       data: opts.data ? inDomain.map((e) => [e.text, e.image ?? '', e.label]) : undefined,
       base: base ? `${base.name}@${base.version}` : undefined,
-      corpus: corpus.length,
-      sarcasm: sarcTrain.length,
+      ecommerce_train: base ? 0 : ecom.train.length,
+      augment: opts.augment === true,
+      ecommerce_split: ECOMMERCE_SPLIT_FILE,
       seed,
       K,
     }),
   );
   // The version names the weights: a different recipe or different data gives a different version.
   const weightsSha = sha256(JSON.stringify(components));
-  const version = `${base ? '2.1.0' : '2.0.0'}+${weightsSha.slice(0, 8)}`;
+  const version = `${base ? '3.1.0' : '3.0.0'}+${weightsSha.slice(0, 8)}`;
+  // The labeling agent's calibration and gating thresholds, shipped with the model (src/labeling/shipped.ts):
+  // fitted on reviews the text models never trained on (the e-commerce val split, or the user's val split).
+  const createdAt = new Date().toISOString();
+  const calItems = (opts.data ? val : ecom.val).map((e) => ({
+    text: e.text,
+    classifierProbs: Array.from(model.predict(e.text, emb1(e), opts.data ? imgOf.get(e.id) : undefined).fused),
+    label: idx(e.label) as 0 | 1 | 2,
+  }));
+  const labeling =
+    calItems.length >= 40
+      ? fitShippedCalibration(calItems, {
+          source: opts.data ? `${setName} val split` : 'e-commerce val split (star-balanced)',
+          at: createdAt,
+        })
+      : undefined;
+  if (labeling)
+    log(
+      `labeling: shipped thresholds accept ${labeling.thresholds.accept} review ${labeling.thresholds.review}; held-out precision ${labeling.report?.precision?.toFixed(3)} at coverage ${labeling.report?.coverage.toFixed(3)}`,
+    );
   const artifact: FusionArtifact = {
     format: 'reviewlens.model/2',
     name: 'reviewlens-fusion',
     version,
-    created_at: new Date().toISOString(),
+    created_at: createdAt,
     classes: ['negative', 'neutral', 'positive'],
     encoders: { text: TEXT_ENCODER, image: IMAGE_ENCODER },
     components,
@@ -549,11 +626,14 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       temperatures,
       data: opts.data ? { name: setName, examples: inDomain.length } : { name: setName, split_file: MVSA_SPLIT_FILE },
       base: base ? `${base.name}@${base.version}` : null,
-      corpus: 'generalTextCorpus(): TweetEval, Twitter-2015/2017, SemEval-2014, SST-2 (all), UCI IMDB',
+      text_training: base
+        ? `reused from ${base.name}@${base.version}`
+        : 'e-commerce reviews (MARC, womens-clothing, Yelp: train split; FDU-MTL train; Hu & Liu sentences)',
       train_seconds: Math.round((Date.now() - started) / 1000),
       weights_sha256: weightsSha,
     },
     data_hash: dataHash,
+    ...(labeling ? { labeling } : {}),
   };
   mkdirSync(dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, `${JSON.stringify(artifact)}\n`);

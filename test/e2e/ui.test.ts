@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_FLAGS, DEFAULT_CHROMIUM_PATH } from '../../src/core/index.js';
 import { importReviewsJsonl, LabelQueue } from '../../src/labeling/index.js';
 import { WEB_DIST } from '../../src/server/web-ui.js';
+import { loadProductPhotos } from '../../src/training/index.js';
 import { mvsaImage, mvsaRows } from '../helpers/mvsa.js';
 import { MVSA_IMAGES, ROOT, SHARED, tempDir } from '../helpers/paths.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
@@ -19,8 +20,10 @@ const SHOTS = join(ROOT, 'docs', 'screenshots');
 
 const mvsa = mvsaRows();
 const imagePath = mvsaImage;
-/** MVSA-Single #86: upbeat text under a photo the model reads as negative (the server flags a mismatch). */
+/** MVSA-Single #86: kept out of the indexed sample. */
 const MISMATCH = mvsa.find((r) => r.id === '86')!;
+/** The seed's signature case: glowing text under a photo of a damaged product (chosen in the test). */
+const GLOWING = 'This is perfect! Love it, five stars.';
 
 let server: RunningServer;
 let browser: Browser;
@@ -87,27 +90,44 @@ describe('web UI', () => {
   });
 
   it('analyzes a review with a real photo: sentiment, bars, evidence, mismatch warning, similar reviews', async () => {
+    // A damaged product photo the shipped damaged-product check is sure of (it flags only those).
+    const analyzeApi = async (text: string, path: string) => {
+      const f = new FormData();
+      f.append('text', text);
+      f.append('image', new Blob([new Uint8Array(readFileSync(path))]), 'photo.jpg');
+      const res = await fetch(`${server.url}/api/analyze`, {
+        method: 'POST',
+        body: f,
+        headers: { authorization: `Bearer ${adminKey}` },
+      });
+      return (await res.json()) as {
+        sentiment: string;
+        mismatch: boolean;
+        similar_reviews: unknown[];
+        evidence: { photo_damage?: { damaged: boolean } };
+      };
+    };
+    let photoPath = '';
+    for (const p of loadProductPhotos().filter((x) => x.condition === 'damaged')) {
+      if ((await analyzeApi(GLOWING, p.image)).evidence.photo_damage?.damaged) {
+        photoPath = p.image;
+        break;
+      }
+    }
+    expect(photoPath).not.toBe('');
     const page = await newPage();
     await withKey(page);
     await page.goto(`${server.url}/#/analyze`);
-    await page.getByLabel('Review text').fill(MISMATCH.text);
-    await page.getByLabel('Photo (optional)').setInputFiles(imagePath(MISMATCH));
+    await page.getByLabel('Review text').fill(GLOWING);
+    await page.getByLabel('Photo (optional)').setInputFiles(photoPath);
     await expect.poll(() => page.getByAltText('Preview of the chosen file').count()).toBe(1);
     await page.getByLabel('Review text').press('Control+Enter');
     const result = page.getByTestId('analysis');
     await result.waitFor();
 
-    // The page shows what the API answers for the same review.
-    const form = new FormData();
-    form.append('text', MISMATCH.text);
-    form.append('image', new Blob([new Uint8Array(readFileSync(imagePath(MISMATCH)))]), 'photo.jpg');
-    const api = (await (
-      await fetch(`${server.url}/api/analyze`, {
-        method: 'POST',
-        body: form,
-        headers: { authorization: `Bearer ${adminKey}` },
-      })
-    ).json()) as { sentiment: string; mismatch: boolean; similar_reviews: unknown[] };
+    // The page shows what the API answers for the same review: negative, the photo overruling the text.
+    const api = await analyzeApi(GLOWING, photoPath);
+    expect(api.sentiment).toBe('negative');
     const head = await result.locator('h2').first().textContent();
     expect(head).toContain(api.sentiment);
     expect(await result.textContent()).toContain('text + photo');
@@ -121,6 +141,7 @@ describe('web UI', () => {
     expect(await result.locator('.recharts-bar-rectangle').count()).toBeGreaterThanOrEqual(9);
     expect(api.mismatch).toBe(true);
     expect(await page.getByTestId('mismatch').textContent()).toContain('Text and photo disagree');
+    expect(await page.getByTestId('reasons').textContent()).toMatch(/photo shows a damaged product/);
     expect(api.similar_reviews.length).toBeGreaterThan(0);
     expect(await result.locator('.hits .hit').count()).toBe(api.similar_reviews.length);
     const thumb = result.locator('.hits img.thumb').first();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mismatchReason } from '../../src/sentiment/analyzer.js';
+import { loadProductPhotos } from '../../src/training/product-photos.js';
 import { MVSA_IMAGES } from '../helpers/paths.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
@@ -45,6 +46,43 @@ describe('the analyzer with the bundled multimodal model', () => {
     const sarcastic = await analyze('oh great , another monday . just what i needed # not');
     const plain = await analyze('The package arrived on Tuesday and the size fits.');
     expect(sarcastic.sarcasm?.probability).toBeGreaterThan(plain.sarcasm?.probability ?? 1);
+  });
+});
+
+describe('the damaged-product check of the photo', () => {
+  const photos = loadProductPhotos();
+  const withPhoto = (text: string, path: string) => srv.ctx.service.analyze({ text, image: readFileSync(path) });
+
+  it('lets a photo it is sure shows a damaged product overrule glowing text, and says why', async () => {
+    // The shipped check flags only photos it is sure of; find damaged product photos it flags.
+    let flagged = 0;
+    for (const p of photos.filter((x) => x.condition === 'damaged').slice(0, 60)) {
+      const r = await withPhoto('This is perfect! Love it, five stars.', p.image);
+      const d = r.evidence.photo_damage;
+      expect(d).toBeDefined();
+      if (!d?.damaged) continue;
+      flagged++;
+      expect(d.probability).toBeGreaterThanOrEqual(d.threshold);
+      expect(r.sentiment).toBe('negative');
+      expect(r.evidence.text.sentiment).toBe('positive');
+      expect(r.mismatch).toBe(true);
+      expect(r.evidence.reasons?.some((x) => /photo shows a damaged product \(\d+%\)/.test(x))).toBe(true);
+    }
+    expect(flagged).toBeGreaterThan(0);
+  });
+
+  it('keeps glowing text positive under ordinary and intact photos it does not flag', async () => {
+    for (const p of photos.filter((x) => x.condition === 'intact').slice(0, 20)) {
+      const r = await withPhoto('This is perfect! Love it, five stars.', p.image);
+      if (!r.evidence.photo_damage?.damaged) expect(r.sentiment).toBe('positive');
+    }
+  });
+
+  it('names a stated rating and the clause a contrast puts in charge', async () => {
+    const r = await analyze('Looks nice in the photos, but the zip broke on day two. Two stars.');
+    expect(r.evidence.stated_rating).toEqual({ stars: 2, phrase: 'Two stars' });
+    expect(r.evidence.contrast_clause).toMatch(/the zip broke/);
+    expect(r.evidence.reasons?.length).toBeGreaterThanOrEqual(2);
   });
 });
 

@@ -37,8 +37,11 @@ describe('registry routes', () => {
     expect(body.production).toEqual({ name: model.name, version: model.version });
     expect(body.versions).toHaveLength(1);
     expect(body.versions[0].aliases).toEqual(['production']);
-    expect(body.versions[0].summary.test_set).toBe('mvsa-single');
+    // The headline is the product's own domain: the star-balanced e-commerce test split; MVSA comes second.
+    expect(body.versions[0].summary.test_set).toMatch(/e-commerce/);
     expect(body.versions[0].summary.macro_f1).toBeGreaterThan(0.5);
+    expect(body.versions[0].summary.n).toBe(3550);
+    expect(body.versions[0].summary.other_sets['mvsa-single'].n).toBe(635);
   });
 
   it('answers a version’s full report, and 404 for an unknown one', async () => {

@@ -49,7 +49,7 @@ function expectContract(b: Record<string, any>) {
   expect(typeof b.processing_time_ms).toBe('number');
   expect(typeof b.cached).toBe('boolean');
   expect(b.model.name).toBe('reviewlens-fusion');
-  expect(b.model.version).toMatch(/^2\.0\.0\+[0-9a-f]{8}$/);
+  expect(b.model.version).toMatch(/^3\.0\.0\+[0-9a-f]{8}$/);
   expect(typeof b.mismatch).toBe('boolean');
   expect(b.sarcasm.probability).toBeGreaterThanOrEqual(0);
   expect(b.sarcasm.probability).toBeLessThanOrEqual(1);

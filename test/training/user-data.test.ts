@@ -92,7 +92,7 @@ describe('training on a user file with a base model', () => {
       threads: 1,
       folds: 3,
     });
-    expect(a.version).toMatch(/^2\.1\.0\+/);
+    expect(a.version).toMatch(/^3\.1\.0\+/);
     expect(a.params.base).toBe(`${base.name}@${base.version}`);
     // General text models are kept from the base; the in-domain text head is new.
     expect(a.components.ngram).toEqual(base.components.ngram);

@@ -143,7 +143,11 @@ export interface ModelSummary {
   test_set: string | null;
   accuracy: number | null;
   macro_f1: number | null;
+  /** F1 of the neutral class on the headline set (e-commerce models). */
+  neutral_f1?: number | null;
   n: number | null;
+  /** The model's other test sets (e.g. MVSA-Single), when the headline set is the e-commerce split. */
+  other_sets?: Record<string, { accuracy: number | null; macro_f1: number | null; n: number | null }>;
   product_polarity: Record<string, number | null>;
 }
 

@@ -11,6 +11,12 @@ export interface NgramModelJSON {
   weights: number[];
   bias: number[];
   temperature: number;
+  /**
+   * Negation back-off: a negated n-gram the model never learned (`neg_scratch`) takes the weights of the
+   * plain n-gram (`scratch`) with the polarity classes swapped (negative <-> positive) and scaled by this
+   * factor. Off (absent or 0) in older models.
+   */
+  negation_backoff?: number;
 }
 
 export interface NgramTrainOptions {
@@ -22,6 +28,8 @@ export interface NgramTrainOptions {
   sampleWeights?: number[];
   seed?: number;
   maxVocab?: number;
+  /** See NgramModelJSON.negation_backoff (3-class models only). */
+  negationBackoff?: number;
 }
 
 export interface TokenContribution {
@@ -58,8 +66,21 @@ export class NgramLogReg {
   logits(text: string): Float64Array {
     const k = this.p.classes;
     const z = Float64Array.from(this.p.bias);
-    for (const i of this.features(text))
-      for (let c = 0; c < k; c++) z[c] = (z[c] as number) + (this.p.weights[i * k + c] as number);
+    const back = this.p.negation_backoff ?? 0;
+    for (const g of ngrams(tokenize(text))) {
+      const i = this.index.get(g);
+      if (i !== undefined) {
+        for (let c = 0; c < k; c++) z[c] = (z[c] as number) + (this.p.weights[i * k + c] as number);
+        continue;
+      }
+      if (back <= 0 || k !== 3 || !g.includes('neg_')) continue;
+      const j = this.index.get(g.replace(/\bneg_/g, ''));
+      if (j === undefined) continue;
+      // Negative and positive swap; neutral keeps its weight.
+      z[0] = (z[0] as number) + back * (this.p.weights[j * 3 + 2] as number);
+      z[1] = (z[1] as number) + back * (this.p.weights[j * 3 + 1] as number);
+      z[2] = (z[2] as number) + back * (this.p.weights[j * 3] as number);
+    }
     return z;
   }
 
@@ -146,6 +167,7 @@ export class NgramLogReg {
       weights: Array.from(W, r),
       bias: Array.from(B, r),
       temperature: 1,
+      ...(opts.negationBackoff ? { negation_backoff: opts.negationBackoff } : {}),
     });
   }
 }

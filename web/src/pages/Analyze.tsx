@@ -83,6 +83,16 @@ function AnalysisView({ result: r }: { result: Analysis }) {
           This text may be sarcastic (probability {num(r.sarcasm.probability, 2)}).
         </div>
       )}
+      {r.evidence.reasons && r.evidence.reasons.length > 0 && (
+        <div className="card" data-testid="reasons">
+          <h3>Why</h3>
+          <ul>
+            {r.evidence.reasons.map((x) => (
+              <li key={x}>{x}</li>
+            ))}
+          </ul>
+        </div>
+      )}
       <div className="grid3">
         <ScoreBars scores={r.scores} title="Answer (calibrated)" />
         <ScoreBars scores={r.evidence.text.scores} title={`Text evidence: ${r.evidence.text.sentiment}`} />
@@ -94,9 +104,9 @@ function AnalysisView({ result: r }: { result: Analysis }) {
       </div>
       {r.evidence.top_words && (r.evidence.top_words.for.length > 0 || r.evidence.top_words.against.length > 0) && (
         <div className="words">
-          <h3>Words that decided it</h3>
+          <h3>{r.evidence.photo_damage?.damaged ? 'Words behind the text alone' : 'Words that decided it'}</h3>
           <p>
-            For {r.sentiment}:{' '}
+            For {r.evidence.photo_damage?.damaged ? r.evidence.text.sentiment : r.sentiment}:{' '}
             {r.evidence.top_words.for.map((w) => (
               <span key={`f-${w.token}`} className="chip chip-for">
                 {w.token}

@@ -168,6 +168,16 @@ export function ModelReportPage({ name, version }: { name: string; version: stri
             <p>
               Test set <strong>{r.summary.test_set ?? '—'}</strong> (n={r.summary.n ?? '—'}): accuracy{' '}
               <strong>{num(r.summary.accuracy)}</strong>, macro-F1 <strong>{num(r.summary.macro_f1)}</strong>.{' '}
+              {r.summary.neutral_f1 != null && (
+                <>
+                  Neutral F1 <strong>{num(r.summary.neutral_f1)}</strong>.{' '}
+                </>
+              )}
+              {Object.entries(r.summary.other_sets ?? {}).map(([k, v]) => (
+                <span key={k}>
+                  {k}: accuracy {num(v.accuracy)}, macro-F1 {num(v.macro_f1)} (n={v.n ?? '—'}).{' '}
+                </span>
+              ))}
               {Object.entries(r.summary.product_polarity).map(([k, v]) => (
                 <span key={k}>
                   {k} polarity accuracy {pct(v)}.{' '}
