@@ -9,6 +9,7 @@ import { registerAdminRoutes } from './admin-routes.js';
 import { registerAuth } from './auth/index.js';
 import type { AppContext } from './context.js';
 import { registerLabelRoutes } from './label-routes.js';
+import { asClientError, multipartParts } from './multipart.js';
 import { registerOpsRoutes, withTimeout } from './ops-routes.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerRetrievalRoutes } from './retrieval-routes.js';
@@ -39,7 +40,7 @@ async function readMultipart(req: FastifyRequest, maxImageBytes: number): Promis
   let text: unknown;
   let image: Buffer | undefined;
   let imageField = 'image';
-  for await (const part of req.parts()) {
+  for await (const part of multipartParts(req)) {
     if (part.type === 'file') {
       if (part.fieldname === 'image' || part.fieldname === 'text') {
         let buf: Buffer;
@@ -52,7 +53,7 @@ async function readMultipart(req: FastifyRequest, maxImageBytes: number): Promis
               part.fieldname,
             );
           }
-          throw e;
+          throw asClientError(e);
         }
         if (part.fieldname === 'image') {
           image = buf;

@@ -5,6 +5,7 @@ import { NotFoundError, UnavailableError, ValidationError } from '../core/errors
 import type { Sentiment } from '../core/types.js';
 import type { Retrieval, ReviewInput, SearchFilters, SearchMode, SearchRequest } from '../retrieval/index.js';
 import { type AppContext, thumbnailUrl } from './context.js';
+import { asClientError, multipartParts } from './multipart.js';
 import { withTimeout } from './ops-routes.js';
 import {
   errorSchema,
@@ -60,9 +61,10 @@ async function readSearchForm(req: FastifyRequest, maxImageBytes: number, decode
   const body: SearchBody = {};
   const filters: Record<string, unknown> = {};
   let image: Buffer | undefined;
-  for await (const part of req.parts()) {
+  for await (const part of multipartParts(req)) {
     if (part.type === 'file') {
-      if (part.fieldname === 'image') image = await part.toBuffer();
+      if (part.fieldname === 'image')
+        image = await part.toBuffer().catch((e: unknown) => Promise.reject(asClientError(e)));
       else part.file.resume();
       continue;
     }

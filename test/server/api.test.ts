@@ -199,6 +199,32 @@ describe('POST /api/analyze', () => {
       expect(b.body.scores).toEqual(a.body.scores);
     });
 
+    it('a body that is not valid multipart but says it is -> 400 naming the body, on analyze and search', async () => {
+      const boundary = 'x-boundary-42';
+      const whole = `--${boundary}\r\nContent-Disposition: form-data; name="text"\r\n\r\nhello\r\n--${boundary}--\r\n`;
+      const bodies = [
+        // cut in the middle of a part, in a part header, and no boundary at all
+        whole.slice(0, 60),
+        `--${boundary}\r\nContent-Disposition: form-da`,
+        'not multipart at all',
+        `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="p.jpg"\r\n\r\n\xff\xd8\xff`,
+      ];
+      for (const path of ['/api/analyze', '/api/search']) {
+        for (const body of bodies) {
+          const res = await fetch(`${srv.url}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+            body,
+          });
+          const json = (await res.json()) as { error: { code: string; message: string; field?: string } };
+          expect(res.status, `${path} ${JSON.stringify(body)}: ${JSON.stringify(json)}`).toBeLessThan(500);
+          expect(res.status).toBeGreaterThanOrEqual(400);
+          expect(json.error.message).toBeTruthy();
+        }
+      }
+      expect((await analyzeJson({ text: 'still working?' })).status).toBe(200);
+    });
+
     it('an unsupported content type -> 415', async () => {
       const res = await fetch(`${srv.url}/api/analyze`, {
         method: 'POST',
