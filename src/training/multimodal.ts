@@ -17,7 +17,6 @@ import {
 import { NgramLogReg } from '../models/heads/ngram-logreg.js';
 import { SoftmaxHead, type SoftmaxHeadJSON } from '../models/heads/softmax.js';
 import { loadEncoders } from '../models/index.js';
-import { lexiconFeatures } from '../models/lexicon.js';
 import { composeReviews } from './augment.js';
 import { productPolaritySets } from './corpora.js';
 import { trainDamageModel } from './damage.js';
@@ -25,7 +24,7 @@ import { type Example, loadMvsa, sharedDataDir } from './datasets.js';
 import { ECOMMERCE_SPLIT_FILE, type EcommerceData, loadEcommerce, type ReviewExample } from './ecommerce.js';
 import { FeatureCache } from './feature-cache.js';
 import { IMAGE_ENCODER, imageFeatures, MVSA_SPLIT_FILE, mvsaSplit, TEXT_ENCODER, textFeatures } from './features.js';
-import { argmax3, stratifiedFoldsOf, trainReviewText } from './review-model.js';
+import { argmax3, memoLexicon, stratifiedFoldsOf, trainReviewText } from './review-model.js';
 import { plattProbability, type SarcasmModel, sarcasmLogit, trainSarcasm } from './sarcasm.js';
 import { stratifiedSplit } from './split.js';
 
@@ -172,15 +171,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     await enc.text.dispose();
     await enc.image.dispose();
   }
-  const lexMemo = new Map<string, Float32Array>();
-  const lex = (t: string) => {
-    let v = lexMemo.get(t);
-    if (!v) {
-      v = lexiconFeatures(t);
-      lexMemo.set(t, v);
-    }
-    return v;
-  };
+  const lex = memoLexicon();
   const emb = (es: Example[]) => es.map((e) => embOf.get(e.text) as Float32Array);
   const ys = (es: Example[]) => es.map((e) => idx(e.label));
   // Photos that could not be read are left out of photo training (none in MVSA-Single as shipped).

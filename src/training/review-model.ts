@@ -66,6 +66,19 @@ function balancedWeights(y: number[], power = 1): number[] {
   return c.map((n) => (n ? (y.length / (3 * n)) ** power : 0));
 }
 
+/** lexiconFeatures with a memo: the same text is scored once (training asks for each text many times). */
+export function memoLexicon(): (text: string) => Float32Array {
+  const memo = new Map<string, Float32Array>();
+  return (t) => {
+    let v = memo.get(t);
+    if (!v) {
+      v = lexiconFeatures(t);
+      memo.set(t, v);
+    }
+    return v;
+  };
+}
+
 /** Fold of each item: stratified by label, seeded. */
 export function stratifiedFoldsOf(y: number[], k: number, seed: number): number[] {
   const rand = seededRandom(seed);
@@ -191,15 +204,7 @@ export function reviewStack(opts: ReviewTextOptions): ReviewStack {
   const seed = opts.seed ?? 42;
   const K = opts.folds ?? 4;
   const sw = opts.sourceWeight ?? (() => 1);
-  const lexMemo = new Map<string, Float32Array>();
-  const lex = (t: string) => {
-    let v = lexMemo.get(t);
-    if (!v) {
-      v = lexiconFeatures(t);
-      lexMemo.set(t, v);
-    }
-    return v;
-  };
+  const lex = memoLexicon();
   const { train, val, emb, sarcasm } = opts;
   const y = train.map((e) => idx(e.label));
   const fold = stratifiedFoldsOf(y, K, seed);
