@@ -254,7 +254,8 @@ export class FusionModel {
   }
 
   textParts(text: string, embedding: Float32Array): TextParts {
-    const lexiconRaw = lexiconFeatures(text);
+    // Models trained before the emoji scores were appended read the first 13 lexicon features only.
+    const lexiconRaw = lexiconFeatures(text).slice(0, this.lexicon.inputDim);
     const parts: TextParts = {
       general: this.general.predict(embedding),
       ngram: this.ngram.predict(text),
