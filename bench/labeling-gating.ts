@@ -35,10 +35,13 @@ import {
   calibrateOnLabelled,
   DEFAULT_THRESHOLDS,
   DEFAULT_WEIGHTS,
+  type Decision,
+  decisionReport,
   Ensemble,
   fitCalibration,
   fitShippedCalibration,
   type GateReport,
+  gate,
   gateReport,
   HEAD_OPTIONS,
   LexiconLabeler,
@@ -122,7 +125,7 @@ async function mvsaSection(): Promise<void> {
   const calCorrect = new Array<boolean>(n).fill(false);
   const clfCorrect = new Array<boolean>(n).fill(false);
   const lexCorrect = new Array<boolean>(n).fill(false);
-  const proposedGate = new Array<'accepted' | 'queued' | 'discarded'>(n);
+  const proposedGate = new Array<Decision>(n);
   const proposals: Array<Thresholds & { coverage: number; precision: number | null }> = [];
   for (let f = 0; f < K; f++) {
     const c = (f + 1) % K;
@@ -162,8 +165,7 @@ async function mvsaSection(): Promise<void> {
       calCorrect[i] = r1.label === y[i];
       clfCorrect[i] = argmax(head.predict(features[i] as Float32Array, 1)) === y[i];
       lexCorrect[i] = SENTIMENTS.indexOf(lexVotes[i]?.label ?? 'neutral') === y[i];
-      proposedGate[i] =
-        r1.confidence >= proposal.accept ? 'accepted' : r1.confidence >= proposal.review ? 'queued' : 'discarded';
+      proposedGate[i] = gate(r1.confidence, proposal);
     }
     log(
       `fold ${f}: calibration T=${calibration.temperature}, proposed accept ${proposal.accept} review ${proposal.review}`,
@@ -176,19 +178,7 @@ async function mvsaSection(): Promise<void> {
   const seedRaw = gateReport(raw, rawCorrect, DEFAULT_THRESHOLDS);
   const seedCal = gateReport(cal, calCorrect, DEFAULT_THRESHOLDS);
   // The proposed thresholds differ per fold: score each item at its own fold's thresholds.
-  const prop: GateReport = (() => {
-    const acc = proposedGate.map((g, i) => (g === 'accepted' ? i : -1)).filter((i) => i >= 0);
-    const q = proposedGate.map((g, i) => (g === 'queued' ? i : -1)).filter((i) => i >= 0);
-    return {
-      n,
-      coverage: acc.length / n,
-      accepted: acc.length,
-      precision: acc.length ? acc.filter((i) => calCorrect[i]).length / acc.length : null,
-      queued: q.length,
-      queuedAccuracy: q.length ? q.filter((i) => calCorrect[i]).length / q.length : null,
-      discarded: n - acc.length - q.length,
-    };
-  })();
+  const prop = decisionReport(proposedGate, calCorrect);
 
   const meanOf = (k: 'accept' | 'review') => proposals.reduce((s, p) => s + p[k], 0) / proposals.length;
 

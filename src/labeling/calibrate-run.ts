@@ -2,9 +2,16 @@ import { ValidationError } from '../core/errors.js';
 import { SENTIMENTS, type Sentiment } from '../core/types.js';
 import { type CalibrationJSON, calibrate, fitCalibration, type ReliabilityBin, reliability } from './calibration.js';
 import type { Ensemble } from './ensemble.js';
-import { type GateReport, gateReport, type ProposedThresholds, proposeThresholds } from './gating.js';
+import {
+  decisionReport,
+  type GateReport,
+  gate,
+  gateReport,
+  type ProposedThresholds,
+  proposeThresholds,
+} from './gating.js';
 import { stratifiedFolds } from './noise.js';
-import type { LabelInput, Thresholds } from './types.js';
+import type { Decision, LabelInput, Thresholds } from './types.js';
 
 export interface CalibrationReport {
   n: number;
@@ -92,7 +99,7 @@ export function crossFitCalibration(
   const rawRight = new Array<boolean>(n);
   const conf = new Array<number>(n);
   const right = new Array<boolean>(n);
-  const propDecision = new Array<'a' | 'q' | 'd'>(n);
+  const propDecision = new Array<Decision>(n);
   for (let h = 0; h < 2; h++) {
     const fitIdx = y.map((_, i) => i).filter((i) => half[i] !== h);
     const cal = fitCalibration(
@@ -117,13 +124,11 @@ export function crossFitCalibration(
       rawRight[i] = r0.label === y[i];
       conf[i] = r1.confidence;
       right[i] = r1.label === y[i];
-      propDecision[i] = r1.confidence >= prop.accept ? 'a' : r1.confidence >= prop.review ? 'q' : 'd';
+      propDecision[i] = gate(r1.confidence, prop);
     }
   }
   const relBefore = reliability(rawConf, rawRight);
   const relAfter = reliability(conf, right);
-  const accIdx = propDecision.map((d, i) => (d === 'a' ? i : -1)).filter((i) => i >= 0);
-  const qIdx = propDecision.map((d, i) => (d === 'q' ? i : -1)).filter((i) => i >= 0);
   const calibration = fitCalibration(logits, y, {
     source: opts.source,
     ...(opts.at !== undefined ? { at: opts.at } : {}),
@@ -148,15 +153,7 @@ export function crossFitCalibration(
       after: relAfter.bins,
       seedUncalibrated: gateReport(rawConf, rawRight, opts.seedThresholds),
       seed: gateReport(conf, right, opts.seedThresholds),
-      proposed: {
-        n,
-        coverage: accIdx.length / n,
-        accepted: accIdx.length,
-        precision: accIdx.length ? accIdx.filter((i) => right[i]).length / accIdx.length : null,
-        queued: qIdx.length,
-        queuedAccuracy: qIdx.length ? qIdx.filter((i) => right[i]).length / qIdx.length : null,
-        discarded: n - accIdx.length - qIdx.length,
-      },
+      proposed: decisionReport(propDecision, right),
     },
     accuracy: right.filter(Boolean).length / n,
   };

@@ -25,13 +25,23 @@ export interface GateReport {
 
 /** How a gate does on labelled data: coverage and precision of what it accepts, what it queues. */
 export function gateReport(conf: readonly number[], correct: readonly boolean[], t: Thresholds): GateReport {
+  return decisionReport(
+    conf.map((c) => gate(c, t)),
+    correct,
+  );
+}
+
+/**
+ * The same report from decisions already made (e.g. each item at its own fold's thresholds): coverage and
+ * precision of the accepted items, accuracy of the suggestions on the queued ones, how many were discarded.
+ */
+export function decisionReport(decisions: readonly Decision[], correct: readonly boolean[]): GateReport {
   let acc = 0;
   let accRight = 0;
   let q = 0;
   let qRight = 0;
   let d = 0;
-  conf.forEach((c, i) => {
-    const g = gate(c, t);
+  decisions.forEach((g, i) => {
     if (g === 'accepted') {
       acc++;
       if (correct[i]) accRight++;
@@ -40,7 +50,7 @@ export function gateReport(conf: readonly number[], correct: readonly boolean[],
       if (correct[i]) qRight++;
     } else d++;
   });
-  const n = conf.length;
+  const n = decisions.length;
   return {
     n,
     coverage: n ? acc / n : 0,

@@ -40,6 +40,7 @@ export {
 export { labelingFeatures } from './features.js';
 export {
   DEFAULT_THRESHOLDS,
+  decisionReport,
   type GateReport,
   gate,
   gateReport,

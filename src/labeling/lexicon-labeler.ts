@@ -1,11 +1,6 @@
-import { createRequire } from 'node:module';
 import { argmaxSentiment, scoresFromArray } from '../core/types.js';
+import { vaderCompound } from '../models/lexicon.js';
 import type { Labeler, LabelerOutput, LabelInput } from './types.js';
-
-const require = createRequire(import.meta.url);
-const vader = require('vader-sentiment') as {
-  SentimentIntensityAnalyzer: { polarity_scores(text: string): { compound: number } };
-};
 
 /**
  * Probabilities from VADER's compound score c in -1..1: logits (-4c, 1.5 - 4|c|, 4c) for
@@ -22,7 +17,7 @@ export function lexiconProbs(compound: number): Float64Array {
 
 /** The lexicon labeler's answer for a text (synchronous: what `LexiconLabeler.label` returns). */
 export function lexiconLabel(text: string): LabelerOutput {
-  const c = vader.SentimentIntensityAnalyzer.polarity_scores(text).compound;
+  const c = vaderCompound(text);
   const probs = scoresFromArray(lexiconProbs(c));
   const label = argmaxSentiment(probs);
   return { label, confidence: probs[label], probs };

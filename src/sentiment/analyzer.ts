@@ -129,7 +129,7 @@ export class Analyzer implements SentimentAnalyzer {
         out.mismatch_reason = reason;
       }
     }
-    const p = this.fusion.sarcasmProbability(text);
+    const p = s.parts.sarcasm;
     if (p !== undefined) out.sarcasm = { probability: p, flag: p >= sarcasm };
     const reasons: string[] = [];
     const pct = (x: number) => `${Math.round(x * 100)}%`;

@@ -8,16 +8,11 @@
  * whose VADER compound agrees, facts from Hu & Liu's sentences tagged as carrying no opinion.
  */
 
-import { createRequire } from 'node:module';
 import { seededRandom } from '../core/random.js';
 import type { Sentiment } from '../core/types.js';
+import { vaderCompound } from '../models/lexicon.js';
 import { splitSentences } from '../models/review-text.js';
 import { loadHuLiu, type ReviewExample } from './ecommerce.js';
-
-const require = createRequire(import.meta.url);
-const vader = require('vader-sentiment') as {
-  SentimentIntensityAnalyzer: { polarity_scores(text: string): { compound: number } };
-};
 
 /** Contrast markers that put the next clause in charge, and concessive openers whose main clause decides. */
 const CONTRAST = ['but', 'however,', 'yet', 'though', 'still,'];
@@ -49,7 +44,7 @@ export function composeReviews(train: readonly ReviewExample[], opts: AugmentOpt
     if (e.rating !== 1 && e.rating !== 5) continue;
     for (const s of splitSentences(e.text)) {
       if (s.length < 20 || s.length > 140 || /\b(but|however|although|though|yet)\b/i.test(s)) continue;
-      const c = vader.SentimentIntensityAnalyzer.polarity_scores(s).compound;
+      const c = vaderCompound(s);
       if (e.rating === 5 && c >= 0.5) pos.push(s);
       if (e.rating === 1 && c <= -0.3) neg.push(s);
     }

@@ -8,7 +8,6 @@
  * (LOSO): a source is scored only by a head that never saw a photo of it. The threshold and the Platt
  * scaling are chosen on those out-of-source scores; MVSA-Single's test split is never used for a choice.
  */
-import { readFile } from 'node:fs/promises';
 import { fitPlatt, type PlattScaling, sigmoid } from '../models/heads/calibration.js';
 
 export { fitPlatt, type PlattScaling };
@@ -18,10 +17,9 @@ import { resolveAsset } from '../models/assets.js';
 import { SoftmaxHead, type SoftmaxHeadJSON } from '../models/heads/softmax.js';
 import { MobileNetImageEncoder } from '../models/image-encoder.js';
 import type { DecodedImage } from '../models/image-input.js';
-import { decodeImage } from '../models/image-input.js';
 import { loadMvsa, sharedDataDir } from './datasets.js';
 import { FeatureCache } from './feature-cache.js';
-import { IMAGE_ENCODER, imageFeatures, mvsaSplit } from './features.js';
+import { IMAGE_ENCODER, type ImageVariant, imageFeatures, mvsaSplit } from './features.js';
 import { loadProductPhotos } from './product-photos.js';
 
 /** Class index of "damaged" in the head's output (class 0 is "not damaged"). */
@@ -301,8 +299,8 @@ export function leaveOneSourceOut(
 // Features
 // ---------------------------------------------------------------------------------------------------
 
-const LIMITS = { maxImageBytes: 50e6, maxImagePixels: 1e8 };
-const FLIP_TAG = Buffer.from('hflip\0');
+/** The mirrored copy of a photo, cached under sha256("hflip\0" + photo bytes). */
+const MIRRORED: ImageVariant = { tag: 'hflip\0', transform: (img) => flipHorizontal(img) };
 
 /** Mirrors a decoded square RGB image left to right (a new image). */
 export function flipHorizontal(img: DecodedImage): DecodedImage {
@@ -317,42 +315,6 @@ export function flipHorizontal(img: DecodedImage): DecodedImage {
       out[to + 2] = img.pixels[from + 2] as number;
     }
   return { ...img, pixels: out };
-}
-
-/**
- * Features of the horizontally mirrored photos at `paths` (decoded and resized as the served model does,
- * then mirrored), through the disk cache under the key sha256("hflip\0" + photo bytes). Unreadable
- * photos give null and are logged.
- */
-export async function flippedImageFeatures(
-  enc: { inputSize: number; encode(images: readonly DecodedImage[]): Promise<Float32Array[]> },
-  cache: FeatureCache,
-  paths: string[],
-  log: (m: string) => void,
-): Promise<Array<Float32Array | null>> {
-  const out: Array<Float32Array | null> = [];
-  let encoded = 0;
-  for (const p of paths) {
-    try {
-      const bytes = await readFile(p);
-      const key = FeatureCache.key(Buffer.concat([FLIP_TAG, bytes]));
-      let v = cache.get(key);
-      if (!v) {
-        v = (await enc.encode([flipHorizontal(await decodeImage(bytes, enc.inputSize, LIMITS))]))[0] as Float32Array;
-        cache.set(key, v);
-        if (++encoded % 200 === 0) {
-          log(`  mirrored photo features: ${encoded} encoded`);
-          cache.save();
-        }
-      }
-      out.push(v);
-    } catch (e) {
-      log(`  image ${p} skipped (mirrored): ${(e as Error).message.split('\n')[0]}`);
-      out.push(null);
-    }
-  }
-  cache.save();
-  return out;
 }
 
 /** Product photos with features, and MVSA-Single photo features by split (the fixed repository split). */
@@ -393,7 +355,7 @@ export async function loadDamageData(opts: {
     opts.log(`product-photos: ${photos.length} photos from ${new Set(photos.map((p) => p.source)).size} sources`);
     const paths = photos.map((p) => p.image);
     const vecs = await imageFeatures(lazy, cache, paths, opts.log);
-    const flips = opts.flip ? await flippedImageFeatures(lazy, cache, paths, opts.log) : null;
+    const flips = opts.flip ? await imageFeatures(lazy, cache, paths, opts.log, MIRRORED) : null;
     const items: DamageData['items'] = [];
     photos.forEach((p, i) => {
       const x = vecs[i];
@@ -410,8 +372,8 @@ export async function loadDamageData(opts: {
     });
     const mvsaAll = loadMvsa(dataDir);
     const split = mvsaSplit(mvsaAll);
+    const byId = new Map(mvsaAll.map((e) => [e.id, e.image as string]));
     const part = async (ids: string[]): Promise<Float32Array[]> => {
-      const byId = new Map(mvsaAll.map((e) => [e.id, e.image as string]));
       const v = await imageFeatures(
         lazy,
         cache,

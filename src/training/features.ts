@@ -59,17 +59,27 @@ export async function textFeatures(
   return keys.map((k) => cache.get(k) as Float32Array);
 }
 
+/** A variant of every photo (e.g. mirrored), cached apart from the photo itself under sha256(tag + bytes). */
+export interface ImageVariant {
+  tag: string;
+  transform: (img: DecodedImage) => DecodedImage;
+}
+
 /**
  * Vectors of the photos at `paths` (files or http(s) URLs) from an image encoder, through the disk
  * cache keyed by the photo's bytes. A photo that cannot be read or decoded is logged and gives null.
+ * With `variant`, the vectors of the transformed photos (decoded and resized as the served model does,
+ * then transformed), keyed by sha256(tag + bytes).
  */
 export async function imageFeatures(
   enc: Pick<Encoder<DecodedImage>, 'encode'> & { inputSize: number },
   cache: FeatureCache,
   paths: string[],
   log: (m: string) => void,
+  variant?: ImageVariant,
 ): Promise<Array<Float32Array | null>> {
   const out: Array<Float32Array | null> = [];
+  const what = variant ? `${variant.tag.replace(/\0/g, '')} image features` : 'image features';
   let encoded = 0;
   let failed = 0;
   for (let i = 0; i < paths.length; i++) {
@@ -82,12 +92,12 @@ export async function imageFeatures(
       out.push(null);
       continue;
     }
-    const key = FeatureCache.key(bytes);
+    const key = FeatureCache.key(variant ? Buffer.concat([Buffer.from(variant.tag), bytes]) : bytes);
     let v = cache.get(key);
     if (!v) {
       try {
         const img = await decodeImage(bytes, enc.inputSize, { maxImageBytes: 50e6, maxImagePixels: 1e8 });
-        v = (await enc.encode([img]))[0] as Float32Array;
+        v = (await enc.encode([variant ? variant.transform(img) : img]))[0] as Float32Array;
         cache.set(key, v);
         encoded++;
       } catch (e) {
@@ -95,13 +105,13 @@ export async function imageFeatures(
         log(`  image ${paths[i]} skipped: ${(e as Error).message.split('\n')[0]}`);
       }
       if (encoded % 200 === 0 && encoded > 0) {
-        log(`  image features: ${i + 1}/${paths.length} (${encoded} encoded, ${failed} unreadable)`);
+        log(`  ${what}: ${i + 1}/${paths.length} (${encoded} encoded, ${failed} unreadable)`);
         cache.save();
       }
     }
     out.push(v ?? null);
   }
   cache.save();
-  log(`  image features: ${paths.length} photos, ${encoded} newly encoded, ${failed} unreadable`);
+  log(`  ${what}: ${paths.length} photos, ${encoded} newly encoded, ${failed} unreadable`);
   return out;
 }

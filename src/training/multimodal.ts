@@ -11,6 +11,7 @@ import {
   type FusionComponents,
   FusionModel,
   fusedMetaFeatures,
+  sarcasmProbabilityOf,
   type TextParts,
   textMetaFeatures,
 } from '../models/fusion.js';
@@ -24,8 +25,8 @@ import { type Example, loadMvsa, sharedDataDir } from './datasets.js';
 import { ECOMMERCE_SPLIT_FILE, type EcommerceData, loadEcommerce, type ReviewExample } from './ecommerce.js';
 import { FeatureCache } from './feature-cache.js';
 import { IMAGE_ENCODER, imageFeatures, MVSA_SPLIT_FILE, mvsaSplit, TEXT_ENCODER, textFeatures } from './features.js';
-import { argmax3, memoLexicon, stratifiedFoldsOf, trainReviewText } from './review-model.js';
-import { plattProbability, type SarcasmModel, sarcasmLogit, trainSarcasm } from './sarcasm.js';
+import { argmax, classWeights, memoLexicon, stratifiedFoldsOf, trainReviewText } from './review-model.js';
+import { type SarcasmModel, trainSarcasm } from './sarcasm.js';
 import { stratifiedSplit } from './split.js';
 
 export interface MultimodalOptions {
@@ -64,22 +65,6 @@ export interface MultimodalOptions {
 }
 
 const idx = (s: Sentiment) => SENTIMENTS.indexOf(s);
-const argmax = (p: ArrayLike<number>) => {
-  let b = 0;
-  for (let i = 1; i < p.length; i++) if ((p[i] as number) > (p[b] as number)) b = i;
-  return b;
-};
-
-/** Class weights: 'balanced' (n / (k * count)), its square root, or none. */
-function classWeights(y: number[], mode: 'balanced' | 'sqrt' | 'none'): number[] {
-  const c = [0, 0, 0];
-  for (const v of y) c[v] = (c[v] as number) + 1;
-  return c.map((n) => {
-    if (mode === 'none' || !n) return n ? 1 : 0;
-    const b = y.length / (3 * n);
-    return mode === 'balanced' ? b : Math.sqrt(b);
-  });
-}
 
 const r6 = (x: number) => Number(x.toPrecision(6));
 /** The damage model's product-photo gate, when its trainer made one. */
@@ -190,8 +175,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     sarcasm = sarcasmModel.model;
     sarcasmPlatt = sarcasmModel.platt;
   }
-  const sarcP = (t: string) =>
-    sarcasm ? (sarcasmPlatt ? plattProbability(sarcasmPlatt, sarcasmLogit(sarcasm, t)) : sarcasm.predict(t)[1]) : 0;
+  const sarcP = (t: string) => (sarcasm ? sarcasmProbabilityOf(sarcasm, sarcasmPlatt, t) : 0);
   let general: SoftmaxHead;
   let ngram: NgramLogReg;
   let lexicon: SoftmaxHead;
@@ -207,7 +191,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       train: ecom.train,
       val: ecom.val,
       emb: (t) => embOf.get(t) as Float32Array,
-      sarcasm: (t) => sarcP(t) as number,
+      sarcasm: sarcP,
       seed,
       log,
     });
@@ -283,18 +267,10 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     ...(sarcasmPlatt ? { sarcasm_platt: sarcasmPlatt } : {}),
     ...(reviewMeta ? { review_meta: reviewMeta.toJSON() } : {}),
   });
-  const reviewReady = reviewMeta !== undefined;
   const parts = (e: Example, oof: boolean): TextParts => {
-    const v = embOf.get(e.text) as Float32Array;
-    const raw = lex(e.text);
-    return {
-      general: general.predict(v),
-      ngram: ngram.predict(e.text),
-      lexicon: lexicon.predict(raw),
-      lexiconRaw: raw,
-      domain: oof ? (domainOof.get(e.id) as Float64Array) : domain.predict(v),
-      ...(reviewReady ? { review: reviewModel.textParts(e.text, v).review as Float64Array } : {}),
-    };
+    const p = reviewModel.textParts(e.text, embOf.get(e.text) as Float32Array, lex(e.text));
+    if (oof) p.domain = domainOof.get(e.id) as Float64Array;
+    return p;
   };
   const imageP = (e: Example, oof: boolean) =>
     oof ? (imageOof.get(e.id) as Float64Array) : image.predict(imgOf.get(e.id) as Float32Array);
@@ -420,7 +396,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   const ecomScore = (es: ReviewExample[]) => {
     const P = es.map((e) => model.predict(e.text, emb1(e)).text);
     const y = ys(es);
-    const pred = P.map(argmax3);
+    const pred = P.map(argmax);
     const m = classificationMetrics(y, pred, 3);
     const polar = es.map((e, i) => [e, P[i] as Float64Array] as const).filter(([e]) => e.label !== 'neutral');
     return {
@@ -563,7 +539,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
             set: `ecommerce-test:${sha256(JSON.stringify(ecom.test.map((e) => e.id))).slice(0, 12)}`,
             ids: ecom.test.map((e) => e.id),
             labels: ys(ecom.test),
-            predictions: ecom.test.map((e) => argmax3(model.predict(e.text, emb1(e)).text)),
+            predictions: ecom.test.map((e) => argmax(model.predict(e.text, emb1(e)).text)),
           },
   };
   const dataHash = sha256(

@@ -54,16 +54,22 @@ const idx = (s: Sentiment) => SENTIMENTS.indexOf(s);
  * weakens it; cf. the negation shifters of VADER, Hutto & Gilbert 2014, which scale by -0.74).
  */
 export const NEGATION_BACKOFF = 0.7;
-export const argmax3 = (p: ArrayLike<number>) => {
+/** Index of the largest value (the first of equals). */
+export const argmax = (p: ArrayLike<number>) => {
   let b = 0;
   for (let i = 1; i < p.length; i++) if ((p[i] as number) > (p[b] as number)) b = i;
   return b;
 };
 
-function balancedWeights(y: number[], power = 1): number[] {
+/** Class weights: 'balanced' (n / (k * count)), its square root, or none. */
+export function classWeights(y: number[], mode: 'balanced' | 'sqrt' | 'none'): number[] {
   const c = [0, 0, 0];
   for (const v of y) c[v] = (c[v] as number) + 1;
-  return c.map((n) => (n ? (y.length / (3 * n)) ** power : 0));
+  return c.map((n) => {
+    if (mode === 'none' || !n) return n ? 1 : 0;
+    const b = y.length / (3 * n);
+    return mode === 'balanced' ? b : Math.sqrt(b);
+  });
 }
 
 /** lexiconFeatures with a memo: the same text is scored once (training asks for each text many times). */
@@ -110,7 +116,7 @@ function trainBase(
   negationBackoff: number,
 ): BaseModels {
   const y = es.map((e) => idx(e.label));
-  const cw = balancedWeights(y, 0.5);
+  const cw = classWeights(y, 'sqrt');
   const ngram = NgramLogReg.train(
     es.map((e) => e.text),
     y,
@@ -181,7 +187,7 @@ function featuresWith(
 
 /** Macro-F1 and accuracy of argmax(logits + offsets). */
 function scoreOffsets(logits: Float64Array[], y: number[], off: number[]) {
-  const pred = logits.map((z) => argmax3([0, 1, 2].map((c) => (z[c] as number) + (off[c] as number))));
+  const pred = logits.map((z) => argmax([0, 1, 2].map((c) => (z[c] as number) + (off[c] as number))));
   const m = classificationMetrics(y, pred, 3);
   return { macro_f1: m.macro_f1, accuracy: m.accuracy };
 }
@@ -250,7 +256,7 @@ export function fitReviewMeta(
     batchSize: 128,
     learningRate: 0.005,
     l2: opts.l2 ?? 1e-4,
-    classWeights: balancedWeights(trainY),
+    classWeights: classWeights(trainY, 'balanced'),
     validation: { x: valX, y: valY },
   });
   const valLogits = valX.map((x) => head.logits(x));

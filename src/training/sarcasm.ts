@@ -5,18 +5,13 @@
  * and on MUStARD (TV dialogue), which neither step saw.
  */
 import { seededRandom, shuffleInPlace } from '../core/random.js';
+import { classificationMetrics } from '../evaluation/metrics.js';
 import { fitPlatt, type PlattScaling, plattProbability } from '../models/heads/calibration.js';
 import { NgramLogReg } from '../models/heads/ngram-logreg.js';
 
 export { fitPlatt, type PlattScaling, plattProbability };
 
 import { type BinaryExample, loadMustard, loadTwitterSarcasm } from './datasets.js';
-
-/** The sarcasm model's logit z = log p1 - log p0 (temperature 1). */
-export function sarcasmLogit(m: NgramLogReg, text: string): number {
-  const p = m.predict(text, 1);
-  return Math.log(Math.max(1e-9, p[1] as number)) - Math.log(Math.max(1e-9, p[0] as number));
-}
 
 export interface BinaryScores {
   precision: number;
@@ -28,26 +23,20 @@ export interface BinaryScores {
   positive_share: number;
 }
 
+/** Precision, recall and F1 of class 1, and accuracy, of "1 when p >= threshold" (classificationMetrics). */
 export function binaryScores(y: readonly number[], p: readonly number[], threshold: number): BinaryScores {
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  let right = 0;
-  p.forEach((v, i) => {
-    const pred = v >= threshold ? 1 : 0;
-    if (pred === 1 && y[i] === 1) tp++;
-    else if (pred === 1) fp++;
-    else if (y[i] === 1) fn++;
-    if (pred === y[i]) right++;
-  });
-  const precision = tp + fp ? tp / (tp + fp) : 0;
-  const recall = tp + fn ? tp / (tp + fn) : 0;
+  const m = classificationMetrics(
+    y,
+    p.map((v) => (v >= threshold ? 1 : 0)),
+    2,
+  );
+  const pos = m.per_class[1] as { precision: number; recall: number; f1: number };
   return {
-    precision,
-    recall,
-    f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
-    accuracy: y.length ? right / y.length : 0,
-    n: y.length,
+    precision: pos.precision,
+    recall: pos.recall,
+    f1: pos.f1,
+    accuracy: m.accuracy,
+    n: m.n,
     positive_share: y.length ? y.filter((v) => v === 1).length / y.length : 0,
   };
 }
@@ -80,13 +69,13 @@ export function trainSarcasm(opts: { seed?: number; log?: (m: string) => void } 
   const cal = valid.slice(0, half);
   const held = valid.slice(half);
   const platt = fitPlatt(
-    cal.map((e) => sarcasmLogit(model, e.text)),
+    cal.map((e) => model.logOdds(e.text)),
     cal.map((e) => e.label),
   );
   const score = (es: BinaryExample[]) =>
     binaryScores(
       es.map((e) => e.label),
-      es.map((e) => plattProbability(platt, sarcasmLogit(model, e.text))),
+      es.map((e) => plattProbability(platt, model.logOdds(e.text))),
       0.5,
     );
   const metrics = {

@@ -90,6 +90,15 @@ export class NgramLogReg {
     return softmaxInPlace(z);
   }
 
+  /**
+   * Log-odds of class 1 against class 0 at temperature 1, log p1 - log p0 with each probability floored at
+   * 1e-9 (so at most about +-20.7): the margin a Platt scaling reads (binary models such as the sarcasm model).
+   */
+  logOdds(text: string): number {
+    const p = this.predict(text, 1);
+    return Math.log(Math.max(1e-9, p[1] as number)) - Math.log(Math.max(1e-9, p[0] as number));
+  }
+
   /** The n-grams that pushed hardest toward `cls` (positive weight) and against it (negative). */
   contributions(text: string, cls: number, top = 5): { for: TokenContribution[]; against: TokenContribution[] } {
     const k = this.p.classes;
