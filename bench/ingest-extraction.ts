@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/core/index.js';
 import { machineLine, writeSection } from '../src/evaluation/index.js';
 import { crawl, extractReviews, runIngest, scoreAgainstGold } from '../src/ingest/index.js';
+import { fetcherFromConfig } from '../src/net/index.js';
 import { LocalBlobStore, MetadataStore } from '../src/storage/index.js';
 import { tempDir } from '../test/helpers/paths.js';
 import { loadGold } from '../test/ingest/gold.js';
@@ -33,6 +34,8 @@ const config = loadConfig({
     'ingest.domainConcurrency': 4,
     'ingest.photos': false,
     'ingest.crawler': 'static',
+    // The site is served on 127.0.0.1, which the SSRF guard refuses unless allowed.
+    'ingest.allowHosts': ['127.0.0.1'],
   },
 });
 
@@ -104,7 +107,7 @@ await crawl(
     },
     onError: (u, _o, m) => log(`error ${u}: ${m}`),
   },
-  { ingest: { ...config.ingest, maxPaginationDepth: 0 }, dataDir, maxPages: PAGES },
+  { ingest: { ...config.ingest, maxPaginationDepth: 0 }, dataDir, maxPages: PAGES, fetcher: fetcherFromConfig(config) },
 );
 const crawlSecs = (performance.now() - t1) / 1000;
 log(`crawl only: ${fetched} pages in ${crawlSecs.toFixed(1)} s`);

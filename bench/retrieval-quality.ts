@@ -153,7 +153,9 @@ const chosen = tuned.get('msmarco-5k') as FusionParams;
 
 log('USE-Lite for the embedding reranker');
 const use = await UseLiteTextEncoder.load();
-const rerankers: Reranker[] = [new EmbeddingReranker(use)];
+// BENCH_RERANK=off: the lists and fusion only (minutes faster), printed instead of written to docs/benchmarks.md.
+const NO_RERANK = process.env.BENCH_RERANK === 'off';
+const rerankers: Reranker[] = NO_RERANK ? [] : [new EmbeddingReranker(use)];
 
 const fmt = (s: Score) => `${s.ndcg10.toFixed(3)} | ${s.recall100.toFixed(3)}`;
 const table: string[] = [];
@@ -201,7 +203,7 @@ for (const c of sets) {
 await use.dispose();
 await textEnc.dispose();
 
-writeSection(
+(NO_RERANK ? (_name: string, md: string) => process.stdout.write(md) : writeSection)(
   'retrieval-quality',
   `## Retrieval quality: BM25, dense, hybrid, rerank (issue 4)
 

@@ -7,6 +7,7 @@ import { registerIngestCommands } from './commands/ingest.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerLabelCommands } from './commands/label.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
+import { registerReviewsCommands } from './commands/reviews.js';
 import { registerSearchCommands } from './commands/search.js';
 import { registerTrainCommands } from './commands/train.js';
 import { cliConfig, parseRef, withRegistry } from './shared.js';
@@ -31,11 +32,13 @@ program
   .option('-H, --host <host>', 'address to bind (default 127.0.0.1)')
   .action(async (o: { port?: string; host?: string }) => {
     const cfg = config({ 'server.port': o.port, 'server.host': o.host });
-    const { default: pino } = await import('pino');
-    const { buildServer, createContext } = await import('../server/index.js');
-    const logger = pino({ level: cfg.log.level });
+    const { buildServer, createContext, createLogger } = await import('../server/index.js');
+    // API keys and other secrets are redacted from every line (src/server/logger.ts).
+    const logger = createLogger({ level: cfg.log.level });
     logger.info({ configFile: cfg.configFile, dataDir: cfg.dataDir }, 'starting reviewlens');
-    const ctx = await createContext(cfg, (m) => (m.startsWith('ERROR: ') ? logger.error(m.slice(7)) : logger.info(m)));
+    const ctx = await createContext(cfg, (m) => (m.startsWith('ERROR: ') ? logger.error(m.slice(7)) : logger.info(m)), {
+      serve: true,
+    });
     if (cfg.auth.enabled && (await ctx.keys.list()).length === 0) {
       // A fresh store: without a key nobody could call the API. Shown once, on the terminal, not in the log.
       const first = await ctx.keys.create({ name: 'first-admin', scopes: ['admin'] });
@@ -77,7 +80,7 @@ program
   .command('analyze')
   .description('analyze one review (text and an optional photo) and print the result')
   .requiredOption('-t, --text <text>', 'the review text')
-  .option('-i, --image <path>', 'a photo of the product (JPEG, PNG, WebP, GIF, AVIF, TIFF)')
+  .option('-i, --image <path>', 'a photo of the product (JPEG, PNG, WebP, GIF, AVIF, TIFF, HEIC)')
   .option('--json', 'print JSON (the same answer as POST /api/analyze)')
   .action(async (o: { text: string; image?: string; json?: boolean }) => {
     const cfg = config({ 'log.level': 'silent' });
@@ -230,6 +233,7 @@ registerSearchCommands(program);
 registerKeysCommands(program);
 registerIngestCommands(program);
 registerPipelineCommands(program);
+registerReviewsCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isAppError(e)) err(`reviewlens: ${e.message}`);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -13,6 +14,15 @@ const envBoolean = z.preprocess((v) => {
   if (['0', 'false', 'no', 'off'].includes(s)) return false;
   return v;
 }, z.boolean());
+
+/** A list given as one comma-separated string (an environment variable) -> its trimmed, non-empty items. */
+const commaList = (v: unknown): unknown =>
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : v;
 
 /** A labeling gate threshold: a confidence 0..1, or `auto` (from the calibration in use; see `labeling`). */
 const labelThreshold = z
@@ -33,6 +43,22 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: z.coerce.number().int().min(0).max(65535).default(8080),
         requestTimeoutMs: z.coerce.number().int().positive().default(30_000),
+        /**
+         * Web origins (`https://shop.example`, `http://localhost:3000`) whose pages may call the API from a
+         * browser (CORS). Empty, the default: no CORS headers, so browsers let only the server's own UI call
+         * it. `*` allows any origin. A list, or one comma-separated string (REVIEWLENS_CORS_ORIGINS).
+         */
+        corsOrigins: z
+          .preprocess(
+            commaList,
+            z.array(
+              z.string().refine((o) => o === '*' || isWebOrigin(o), {
+                message:
+                  "expected an origin like https://shop.example or http://localhost:3000 (scheme, host, optional port; no path), or '*'",
+              }),
+            ),
+          )
+          .default([]),
       })
       .prefault({}),
     dataDir: z.string().min(1).default('.reviewlens'),
@@ -110,6 +136,15 @@ export const configSchema = z
         minMacroF1: z.coerce.number().min(0).max(1).default(0.5),
       })
       .prefault({}),
+    pipeline: z
+      .object({
+        /** Attempts of a step that fails because a store is unreachable (1: no retry); the runner's writes too. */
+        retryAttempts: z.coerce.number().int().min(1).max(20).default(5),
+        /** Wait before the first retry; each next one doubles, up to `retryMaxMs`. */
+        retryBaseMs: z.coerce.number().int().min(0).max(600_000).default(1000),
+        retryMaxMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+      })
+      .prefault({}),
     labeling: z
       .object({
         /**
@@ -171,8 +206,8 @@ export const configSchema = z
         /** Options for an object-store `uri`, e.g. `{ aws_endpoint, aws_region, aws_access_key_id, allow_http }`. */
         storageOptions: z.record(z.string(), z.string()).default({}),
         table: z.string().min(1).default('reviews'),
-        /** Build the HNSW vector index once a vector column has this many rows (exact search below). */
-        annMinRows: z.coerce.number().int().min(1).default(20_000),
+        /** Build the HNSW vector index once a vector column has this many rows (exact in-memory search below; chosen by `npm run bench:search-scale`). */
+        annMinRows: z.coerce.number().int().min(1).default(50_000),
         /** Exact re-ranking of ANN candidates: this many times k. */
         refineFactor: z.coerce.number().int().min(1).default(2),
         /** HNSW search breadth. */
@@ -207,6 +242,14 @@ export const configSchema = z
         similarK: z.coerce.number().int().min(0).max(50).default(5),
         /** How long the similar reviews kept with a cached analysis are reused before being looked up again. */
         similarCacheSeconds: z.coerce.number().min(0).default(60),
+        /** Time budget of `/api/analyze`'s similar-review search (ms): past it the answer has none and a warning (0: no limit). */
+        similarTimeoutMs: z.coerce.number().min(0).default(50),
+        /** Index maintenance (new rows into the indices, compaction) runs this long after an unmaintained write (s). */
+        maintenanceSeconds: z.coerce.number().min(0).default(10),
+        /** ...or once this many rows were written since the last one. */
+        maintenanceRows: z.coerce.number().int().min(1).default(5000),
+        /** Stored records of hits kept in memory (entries; 0: none). */
+        recordCacheSize: z.coerce.number().int().min(0).default(10_000),
         qdrant: z
           .object({
             url: z.string().default(''),
@@ -278,6 +321,31 @@ export const configSchema = z
         llmMaxChars: z.coerce.number().int().min(1000).max(200_000).default(12_000),
         /** Sources the bandit picks when a crawl names none. */
         banditSources: z.coerce.number().int().min(1).max(1000).default(3),
+        /**
+         * Hosts and addresses fetched although the SSRF guard refuses them by default (loopback, private,
+         * link-local, metadata...; see docs/ingestion.md "Fetching URLs safely"): host names (`intranet.example`,
+         * `*.corp.example`), IP addresses and CIDRs (`127.0.0.1`, `10.0.0.0/8`, `::1`). A list, or one
+         * comma-separated string (REVIEWLENS_INGEST_ALLOW_HOSTS). Also applies to photo URLs in pages and to
+         * image URLs in `train --data` and `index --data` files.
+         */
+        allowHosts: z
+          .preprocess(
+            commaList,
+            z.array(
+              z.string().refine(isAllowHostEntry, {
+                message: 'each entry must be a host name, *.domain, an IP address or a CIDR such as 10.0.0.0/8',
+              }),
+            ),
+          )
+          .default([]),
+        /** Redirects followed for one URL; each hop is checked again. */
+        maxRedirects: z.coerce.number().int().min(0).max(20).default(10),
+        /** Largest page (or browser sub-resource) fetched, in bytes after decompression. */
+        pageMaxBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(20 * 1024 * 1024),
       })
       .prefault({}),
     vlm: z
@@ -343,6 +411,30 @@ export const configSchema = z
     }
   });
 
+/** An `ingest.allowHosts` entry: a host name, `*.domain` / `.domain`, an IP address or a CIDR. */
+function isAllowHostEntry(v: string): boolean {
+  const s = v.trim();
+  const slash = s.indexOf('/');
+  if (slash >= 0) {
+    const ip = s.slice(0, slash).replace(/^\[|\]$/g, '');
+    const bits = s.slice(slash + 1);
+    const kind = isIP(ip);
+    return kind !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (kind === 4 ? 32 : 128);
+  }
+  if (isIP(s.replace(/^\[|\]$/g, '')) !== 0) return true;
+  return /^(\*\.|\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i.test(s);
+}
+
+/** `scheme://host[:port]` with nothing after it: what a browser sends in an `Origin` header. */
+function isWebOrigin(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === v.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
 function isHttpUrl(v: string): boolean {
   try {
     const u = new URL(v);
@@ -361,6 +453,7 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_PORT: 'server.port',
   PORT: 'server.port',
   REVIEWLENS_REQUEST_TIMEOUT_MS: 'server.requestTimeoutMs',
+  REVIEWLENS_CORS_ORIGINS: 'server.corsOrigins',
   REVIEWLENS_DATA_DIR: 'dataDir',
   DATABASE_URL: 'database.url',
   REVIEWLENS_DATABASE_URL: 'database.url',
@@ -384,6 +477,9 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_CACHE_TTL_SECONDS: 'cache.ttlSeconds',
   REVIEWLENS_LOG_LEVEL: 'log.level',
   REVIEWLENS_GATE_MIN_MACRO_F1: 'training.minMacroF1',
+  REVIEWLENS_PIPELINE_RETRY_ATTEMPTS: 'pipeline.retryAttempts',
+  REVIEWLENS_PIPELINE_RETRY_BASE_MS: 'pipeline.retryBaseMs',
+  REVIEWLENS_PIPELINE_RETRY_MAX_MS: 'pipeline.retryMaxMs',
   REVIEWLENS_ANALYZER_BACKEND: 'analyzer.backend',
   REVIEWLENS_INDEX_BACKEND: 'retrieval.backend',
   REVIEWLENS_INDEX_URI: 'retrieval.uri',
@@ -397,6 +493,10 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_RERANK_DEPTH: 'retrieval.rerank.depth',
   REVIEWLENS_CROSS_ENCODER_DIR: 'retrieval.rerank.crossEncoderDir',
   REVIEWLENS_SIMILAR_K: 'retrieval.similarK',
+  REVIEWLENS_SIMILAR_TIMEOUT_MS: 'retrieval.similarTimeoutMs',
+  REVIEWLENS_INDEX_MAINTENANCE_SECONDS: 'retrieval.maintenanceSeconds',
+  REVIEWLENS_INDEX_MAINTENANCE_ROWS: 'retrieval.maintenanceRows',
+  REVIEWLENS_INDEX_RECORD_CACHE: 'retrieval.recordCacheSize',
   QDRANT_URL: 'retrieval.qdrant.url',
   QDRANT_API_KEY: 'retrieval.qdrant.apiKey',
   REVIEWLENS_QDRANT_COLLECTION: 'retrieval.qdrant.collection',
@@ -424,6 +524,9 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_INGEST_USER_AGENT: 'ingest.userAgent',
   REVIEWLENS_CHROMIUM_PATH: 'ingest.chromiumPath',
   REVIEWLENS_INGEST_PHOTOS: 'ingest.photos',
+  REVIEWLENS_INGEST_ALLOW_HOSTS: 'ingest.allowHosts',
+  REVIEWLENS_INGEST_MAX_REDIRECTS: 'ingest.maxRedirects',
+  REVIEWLENS_INGEST_PAGE_MAX_BYTES: 'ingest.pageMaxBytes',
   REVIEWLENS_VLM_URL: 'vlm.url',
   REVIEWLENS_VLM_MODEL: 'vlm.model',
   REVIEWLENS_VLM_API_KEY: 'vlm.apiKey',
@@ -531,7 +634,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config & { configFile:
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const path = issue.path.join('.');
-      const from = sources[path] ?? (file ? `config file ${file}` : 'defaults');
+      // A list entry (`ingest.allowHosts.0`) came from where its list did.
+      const listPath = issue.path.slice(0, -1).join('.');
+      const from =
+        sources[path] ??
+        (typeof issue.path.at(-1) === 'number' ? sources[listPath] : undefined) ??
+        (file ? `config file ${file}` : 'defaults');
       return `${path || '(root)'}: ${issue.message} (from ${from})`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);

@@ -81,3 +81,19 @@ export class TimeoutError extends AppError {
     super(message, { statusCode: 503, code: 'timeout' });
   }
 }
+
+/**
+ * A URL the system was given points at an address it will not fetch (loopback, private, link-local,
+ * multicast, cloud metadata...; see src/net/). `rule` names the class, `address` the IP (or the host, for
+ * a refused host name). A client's URL, so a 4xx: 403.
+ */
+export class RefusedAddressError extends AppError {
+  readonly rule: string;
+  readonly address: string;
+
+  constructor(message: string, opts: { rule: string; address: string }) {
+    super(message, { statusCode: 403, code: 'address_refused' });
+    this.rule = opts.rule;
+    this.address = opts.address;
+  }
+}

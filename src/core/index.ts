@@ -3,4 +3,5 @@ export * from './config.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './random.js';
+export * from './transient.js';
 export * from './types.js';

@@ -10,12 +10,15 @@ import {
   log as crawleeLog,
   PlaywrightCrawler,
   type PlaywrightCrawlingContext,
+  type RobotsTxtFile,
 } from 'crawlee';
-import { chromium, type Page, type Route } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import type { Config } from '../core/config.js';
-import { CHROMIUM_FLAGS } from '../core/index.js';
+import { CHROMIUM_FLAGS, RefusedAddressError } from '../core/index.js';
+import type { SafeFetcher } from '../net/index.js';
 import { DomainGate } from './domain-gate.js';
 import { hasNextButton, isNextLabel, paginationLinks } from './pagination.js';
+import { robotsLoader, routeThroughFetcher, SafeHttpClient } from './safe-http.js';
 
 /**
  * Crawling on Crawlee: a plain HTTP crawler (CheerioCrawler) for static pages and a browser crawler
@@ -26,6 +29,10 @@ import { hasNextButton, isNextLabel, paginationLinks } from './pagination.js';
  * that takes longer than `pageTimeoutSeconds`, and review pagination is followed up to a depth.
  * Crawlee's request queue lives in memory (persistStorage off) with its scratch directory under
  * `<dataDir>/tmp`, removed afterwards: nothing is written to the repository.
+ *
+ * Every byte comes through the SSRF-safe fetcher (`opts.fetcher`, src/net): the plain crawler's HTTP client,
+ * robots.txt, and in the browser every request the page makes (src/ingest/safe-http.ts). A refused address
+ * fails its page at once (no retries) with the rule named.
  */
 
 export type CrawlerKind = 'auto' | 'static' | 'browser';
@@ -59,6 +66,8 @@ export interface CrawlOptions {
   ingest: Config['ingest'];
   dataDir: string;
   maxPages: number;
+  /** Fetches every page, robots.txt and browser sub-resource (the SSRF guard, its allow list and caps). */
+  fetcher: SafeFetcher;
   signal?: AbortSignal | undefined;
 }
 
@@ -93,6 +102,45 @@ interface UserData {
   origin: string;
 }
 
+type RobotsFor = (url: string) => Promise<RobotsTxtFile | undefined>;
+
+/** The plain HTTP crawler with robots.txt fetched through the SSRF-safe fetcher (Crawlee uses got-scraping). */
+class SafeCheerioCrawler extends CheerioCrawler {
+  constructor(
+    options: ConstructorParameters<typeof CheerioCrawler>[0],
+    config: Configuration,
+    private readonly robotsFor: RobotsFor,
+  ) {
+    super(options, config);
+  }
+  protected override getRobotsTxtFileForUrl(url: string): Promise<RobotsTxtFile | undefined> {
+    return this.robotsFor(url);
+  }
+}
+
+/** The browser crawler, likewise. */
+class SafePlaywrightCrawler extends PlaywrightCrawler {
+  constructor(
+    options: ConstructorParameters<typeof PlaywrightCrawler>[0],
+    config: Configuration,
+    private readonly robotsFor: RobotsFor,
+  ) {
+    super(options, config);
+  }
+  protected override getRobotsTxtFileForUrl(url: string): Promise<RobotsTxtFile | undefined> {
+    return this.robotsFor(url);
+  }
+}
+
+/** A URL as Chromium and Crawlee both write it, for matching a request to its route. */
+function urlKey(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}
+
 function hasScripts($: CheerioAPI): boolean {
   return $('script[src], script:not([type]), script[type="module"], script[type="text/javascript"]').length > 0;
 }
@@ -117,6 +165,17 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
     if (s.crawler === 'browser') browserQueue.push({ url: s.url, userData: { depth: 0, origin: s.url } });
   }
 
+  const fetcher = opts.fetcher;
+  const robotsFor = robotsLoader(fetcher, { userAgent: cfg.userAgent, timeoutMs: cfg.pageTimeoutSeconds * 1000 });
+  // Why a browser navigation failed (a refusal, named), and where a redirected one ended, by requested URL.
+  const navErrors = new Map<string, Error>();
+  const navFinal = new Map<string, string>();
+  const refusalOf = (url: string, error: Error): Error | undefined => {
+    if (error instanceof RefusedAddressError) return error;
+    const nav = navErrors.get(urlKey(url));
+    return nav instanceof RefusedAddressError ? nav : undefined;
+  };
+
   // Per-domain concurrency: a request holds its domain's slot from before navigation to the end of its handler.
   const gate = new DomainGate(cfg.domainConcurrency);
   const keyOf = (r: RequestLike) => r.id ?? r.uniqueKey;
@@ -134,15 +193,22 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
     navigationTimeoutSecs: cfg.pageTimeoutSeconds,
     respectRobotsTxtFile: cfg.respectRobotsTxt ? { userAgent: cfg.userAgent } : false,
     onSkippedRequest: async ({ url, reason }: { url: string; reason: string }) => hooks.onSkipped?.(url, reason),
-    // Exponential backoff before each retry (Crawlee retries at once otherwise).
-    errorHandler: async ({ request }: { request: RequestLike & { retryCount: number } }) => {
+    // Exponential backoff before each retry (Crawlee retries at once otherwise); a refused address is not retried.
+    errorHandler: async (
+      { request }: { request: RequestLike & { retryCount: number; noRetry: boolean } },
+      error: Error,
+    ) => {
       gate.leave(keyOf(request));
+      if (refusalOf(request.url, error)) {
+        request.noRetry = true;
+        return;
+      }
       await sleep(cfg.retryBaseMs * 2 ** Math.max(0, request.retryCount - 1));
     },
     failedRequestHandler: async ({ request }: { request: RequestLike }, error: Error) => {
       gate.leave(keyOf(request));
       const ud = request.userData as unknown as UserData;
-      hooks.onError(request.url, ud.origin ?? request.url, errorLine(error));
+      hooks.onError(request.url, ud.origin ?? request.url, errorLine(refusalOf(request.url, error) ?? error));
     },
   };
   const abortWatch = (c: { teardown(): Promise<void> }) => {
@@ -201,7 +267,8 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
       if (remaining() <= 0) return;
       totals.pages++;
       totals.browserPages++;
-      const url = page.url();
+      // A redirected page is served under the URL asked for (with a <base> of the final one): report the final.
+      const url = navFinal.get(urlKey(page.url())) ?? page.url();
       const { reviews } = await hooks.onPage({
         url: depth === ud.depth ? url : `${url}#reviews-page-${depth + 1}`,
         html,
@@ -234,9 +301,10 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
   try {
     const staticStarts = starts.filter((s) => s.crawler !== 'browser');
     if (staticStarts.length && remaining() > 0 && !opts.signal?.aborted) {
-      const crawler = new CheerioCrawler(
+      const crawler = new SafeCheerioCrawler(
         {
           ...common,
+          httpClient: new SafeHttpClient(fetcher),
           maxRequestsPerCrawl: remaining(),
           additionalMimeTypes: ['application/xhtml+xml'],
           preNavigationHooks: [
@@ -254,6 +322,7 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
           },
         },
         config(),
+        robotsFor,
       );
       const unwatch = abortWatch(crawler);
       try {
@@ -264,7 +333,7 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
     }
 
     if (browserQueue.length && remaining() > 0 && !opts.signal?.aborted) {
-      const crawler = new PlaywrightCrawler(
+      const crawler = new SafePlaywrightCrawler(
         {
           ...common,
           maxRequestsPerCrawl: remaining(),
@@ -275,16 +344,28 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
             userDataDir: join(scratch, 'chromium-profile'),
             useChrome: false,
             userAgent: cfg.userAgent,
-            launchOptions: { executablePath: cfg.chromiumPath, args: [...CHROMIUM_FLAGS], headless: true },
+            launchOptions: {
+              executablePath: cfg.chromiumPath,
+              // Chromium resolves no name itself: every request is fulfilled from the safe fetcher (a backstop
+              // for anything that would slip past the routing).
+              args: [...CHROMIUM_FLAGS, '--host-resolver-rules=MAP * ~NOTFOUND'],
+              headless: true,
+              serviceWorkers: 'block',
+            },
           },
           preNavigationHooks: [
             enterGate,
-            // Images, media and fonts are not needed to read reviews (photo URLs are read from the markup).
-            async ({ page }) => {
-              await page.route('**/*', (route: Route) =>
-                SKIP_RESOURCES.has(route.request().resourceType()) ? route.abort() : route.continue(),
-              );
-            },
+            // A refused start page fails here with the rule named, before the browser is involved.
+            async ({ request }) => fetcher.preflight(request.url),
+            // Every request of the page through the safe fetcher; images, media and fonts are not needed to
+            // read reviews (photo URLs are read from the markup) and are aborted.
+            async ({ page }) =>
+              routeThroughFetcher(page, fetcher, {
+                skip: SKIP_RESOURCES,
+                timeoutMs: cfg.pageTimeoutSeconds * 1000,
+                onNavigationError: (url, error) => navErrors.set(urlKey(url), error),
+                onNavigationRedirect: (url, finalUrl) => navFinal.set(urlKey(url), finalUrl),
+              }),
           ],
           requestHandler: async (ctx) => {
             try {
@@ -295,6 +376,7 @@ export async function crawl(starts: CrawlStart[], hooks: CrawlHooks, opts: Crawl
           },
         },
         config(),
+        robotsFor,
       );
       const unwatch = abortWatch(crawler);
       try {

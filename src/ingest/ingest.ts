@@ -1,6 +1,7 @@
 import type { Config } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
 import { type ChatClient, textLlmClient } from '../llm/index.js';
+import { fetcherFromConfig, type SafeFetcher } from '../net/index.js';
 import type { BlobStore, MetadataStore } from '../storage/index.js';
 import { type CrawlerKind, crawl, type FetchedPage } from './crawl.js';
 import { extractReviews } from './extract.js';
@@ -26,6 +27,8 @@ export interface IngestDeps {
   blobs: BlobStore;
   /** The LLM for selector discovery and proposals; by default built from `llm.*` when `llm.url` is set. */
   llm?: ChatClient | null | undefined;
+  /** Fetches pages, robots.txt and photos; by default the SSRF-safe fetcher built from `ingest.*` (allowHosts, caps). */
+  fetcher?: SafeFetcher | undefined;
   log?: ((level: 'info' | 'warn' | 'error', message: string) => void) | undefined;
   progress?: ((fraction: number, message: string) => void | Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
@@ -68,6 +71,7 @@ export async function runIngest(deps: IngestDeps, req: IngestRequest = {}): Prom
   const log = deps.log ?? (() => {});
   const memory = new StrategyMemory(deps.meta.db);
   const llm = deps.llm === undefined ? textLlmClient(deps.config) : (deps.llm ?? undefined);
+  const fetcher = deps.fetcher ?? fetcherFromConfig(deps.config);
   const maxPages = req.maxPages ?? cfg.maxPages;
   if (!Number.isInteger(maxPages) || maxPages < 1)
     throw new ValidationError('maxPages must be a whole number of at least 1', 'maxPages');
@@ -163,7 +167,7 @@ export async function runIngest(deps: IngestDeps, req: IngestRequest = {}): Prom
     else if (ex.cacheStale) await memory.selectorMiss(domain);
 
     const stored = await storePageReviews(
-      { meta: deps.meta, blobs: deps.blobs, ingest: cfg, signal: deps.signal },
+      { meta: deps.meta, blobs: deps.blobs, ingest: cfg, fetcher, signal: deps.signal },
       page,
       ex.reviews,
       ex.product,
@@ -213,10 +217,12 @@ export async function runIngest(deps: IngestDeps, req: IngestRequest = {}): Prom
           log('info', `${url}: skipped (${reason})`);
         },
       },
-      { ingest: cfg, dataDir: deps.config.dataDir, maxPages, signal: deps.signal },
+      { ingest: cfg, dataDir: deps.config.dataDir, maxPages, fetcher, signal: deps.signal },
     );
   } catch (e) {
     failed = e;
+  } finally {
+    if (!deps.fetcher) fetcher.close();
   }
   summary.cancelled = deps.signal?.aborted ?? false;
 

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database } from '../storage/index.js';
+import { closeAbandonedRuns, type Database, thisProcess } from '../storage/index.js';
 import type { CachedSelectors } from './extract.js';
 import type { SelectorSet } from './types.js';
 
@@ -196,10 +196,12 @@ export class StrategyMemory {
     return this.db.selectFrom('ingest_llm_proposals').selectAll().orderBy('id', 'desc').limit(limit).execute();
   }
 
+  /** Records an ingestion run (with this process, `_process`), closing runs whose process died first. */
   async startRun(params: Record<string, unknown>): Promise<number> {
+    await closeAbandonedRuns(this.db, 'ingest_runs');
     const r = await this.db
       .insertInto('ingest_runs')
-      .values({ status: 'running', params: JSON.stringify(params) })
+      .values({ status: 'running', params: JSON.stringify({ ...params, _process: thisProcess() }) })
       .returning('id')
       .executeTakeFirstOrThrow();
     return r.id;

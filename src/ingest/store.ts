@@ -1,5 +1,6 @@
 import type { Config } from '../core/config.js';
 import { reviewContentId } from '../core/ids.js';
+import type { SafeFetcher } from '../net/index.js';
 import type { BlobStore, MetadataStore, NewReview } from '../storage/index.js';
 import type { FetchedPage } from './crawl.js';
 import { domainOf } from './memory.js';
@@ -21,7 +22,14 @@ export interface StoredPage {
  * review carries its provenance. One transaction for the page's reviews.
  */
 export async function storePageReviews(
-  deps: { meta: MetadataStore; blobs: BlobStore; ingest: Config['ingest']; signal?: AbortSignal | undefined },
+  deps: {
+    meta: MetadataStore;
+    blobs: BlobStore;
+    ingest: Config['ingest'];
+    /** The SSRF-safe fetcher photos are downloaded with. */
+    fetcher: SafeFetcher;
+    signal?: AbortSignal | undefined;
+  },
   page: FetchedPage,
   reviews: ExtractedReview[],
   product: string | null,
@@ -38,7 +46,12 @@ export async function storePageReviews(
     const photoBlobs: string[] = [];
     for (const url of cfg.photos ? r.photos : []) {
       try {
-        const limits = { maxBytes: cfg.photoMaxBytes, timeoutMs: cfg.photoTimeoutMs, userAgent: cfg.userAgent };
+        const limits = {
+          maxBytes: cfg.photoMaxBytes,
+          timeoutMs: cfg.photoTimeoutMs,
+          userAgent: cfg.userAgent,
+          fetcher: deps.fetcher,
+        };
         photoBlobs.push(await downloadPhoto(url, deps.blobs, limits, deps.signal));
         out.photosDownloaded++;
       } catch (e) {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { reviewContentId, sha256 } from '../core/ids.js';
+import { storePhoto } from '../media/index.js';
 import type { BlobStore, MetadataStore, NewReview } from '../storage/index.js';
 
 export const MVSA_UNLABELED_SOURCE = 'dataset:mvsa-unlabeled';
@@ -68,8 +69,9 @@ export async function importReviewsJsonl(
       const path = opts.images ? join(opts.images, basename(row.image)) : resolve(dirname(opts.data), row.image);
       try {
         const bytes = await readFile(path);
+        // The id keeps the sha256 of the file as given (re-imports dedup); the stored copy has no EXIF.
+        photoBlobs = [await storePhoto(blobs, bytes, { field: `photo ${basename(path)}` })];
         photoSha = sha256(bytes);
-        photoBlobs = [await blobs.put(bytes)];
         report.withPhoto++;
       } catch (e) {
         report.photoMissing.push({ line: i + 1, reason: (e as Error).message.split('\n')[0] ?? 'unreadable' });

@@ -329,6 +329,51 @@ export class LabelQueue {
     return this.db.selectFrom('label_audit').selectAll().where('review_id', '=', reviewId).orderBy('id').execute();
   }
 
+  /**
+   * Erases everything the labeling keeps about the given reviews: their gating decisions, queue items and
+   * audit rows (for `reviewlens reviews delete`). Runs on `db`, which may be a transaction. Returns the
+   * rows removed per table.
+   */
+  async forgetReviews(
+    reviewIds: readonly string[],
+    db: Kysely<Database> = this.db,
+  ): Promise<{ decisions: number; queueItems: number; auditRows: number }> {
+    const out = { decisions: 0, queueItems: 0, auditRows: 0 };
+    for (let i = 0; i < reviewIds.length; i += 500) {
+      const ids = reviewIds.slice(i, i + 500);
+      const n = async (table: 'label_decisions' | 'label_queue' | 'label_audit') =>
+        Number((await db.deleteFrom(table).where('review_id', 'in', ids).executeTakeFirst()).numDeletedRows ?? 0n);
+      out.auditRows += await n('label_audit');
+      out.queueItems += await n('label_queue');
+      out.decisions += await n('label_decisions');
+    }
+    return out;
+  }
+
+  /** How many decisions, queue items and audit rows `forgetReviews` would remove. */
+  async countForReviews(
+    reviewIds: readonly string[],
+  ): Promise<{ decisions: number; queueItems: number; auditRows: number }> {
+    const out = { decisions: 0, queueItems: 0, auditRows: 0 };
+    for (let i = 0; i < reviewIds.length; i += 500) {
+      const ids = reviewIds.slice(i, i + 500);
+      const n = async (table: 'label_decisions' | 'label_queue' | 'label_audit') =>
+        Number(
+          (
+            await this.db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<string>().as('n'))
+              .where('review_id', 'in', ids)
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      out.auditRows += await n('label_audit');
+      out.queueItems += await n('label_queue');
+      out.decisions += await n('label_decisions');
+    }
+    return out;
+  }
+
   /** Unlabelled reviews that have no gating decision in the queue yet (what the label step works on). */
   async unlabelledReviewIds(limit: number, source?: string): Promise<string[]> {
     let q = this.db

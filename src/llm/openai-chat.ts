@@ -1,5 +1,6 @@
 import type { Config } from '../core/config.js';
 import { AppError, UnavailableError } from '../core/errors.js';
+import { heicToJpeg, isHeicType } from '../media/index.js';
 import { checkImageBytes, type ImageLimits } from '../models/image-input.js';
 
 /**
@@ -260,10 +261,15 @@ export function imagePart(dataUrl: string): ImageUrlPart {
 
 /**
  * The photo's bytes as a `data:<mime>;base64,...` URL, the mime judged from the magic bytes (with the
- * same size and type checks as every photo the analyzer accepts).
+ * same size and type checks as every photo the analyzer accepts). A HEIC/HEIF photo is sent as a JPEG
+ * (vision servers rarely read HEIC).
  */
 export async function imageDataUrl(bytes: Uint8Array, limits: ImageLimits, field = 'image'): Promise<string> {
   const mime = await checkImageBytes(bytes, limits, field);
+  if (isHeicType(mime)) {
+    const jpeg = await heicToJpeg(bytes, { maxPixels: limits.maxImagePixels, field });
+    return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+  }
   return `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
 }
 

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Config, FaceResult, Human, ObjectResult, Result } from '@vladmandic/human';
 import sharp from 'sharp';
 import { ModelAssetError, PayloadTooLargeError, ValidationError } from '../core/errors.js';
+import { heicToSharp, isHeicType } from '../media/index.js';
 import { resolveAsset } from './assets.js';
 import type { Encoder } from './encoder.js';
 import { initTfWasm } from './image-encoder.js';
@@ -453,7 +454,10 @@ export class HumanImageEncoder implements Encoder<DecodedImage> {
     const mime = await checkImageBytes(bytes, limits, field);
     let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
     try {
-      decoded = await sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxImagePixels })
+      const input = isHeicType(mime)
+        ? await heicToSharp(bytes, { maxPixels: limits.maxImagePixels, field })
+        : sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxImagePixels });
+      decoded = await input
         .rotate()
         .resize(this.maxSide, this.maxSide, { fit: 'inside', withoutEnlargement: true })
         .removeAlpha()
@@ -461,6 +465,7 @@ export class HumanImageEncoder implements Encoder<DecodedImage> {
         .raw()
         .toBuffer({ resolveWithObject: true });
     } catch (e) {
+      if (e instanceof PayloadTooLargeError || e instanceof ValidationError) throw e;
       const msg = (e as Error).message;
       if (/pixel limit/i.test(msg)) {
         throw new PayloadTooLargeError(`${field} has more pixels than the limit of ${limits.maxImagePixels}`, field);

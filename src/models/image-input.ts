@@ -1,9 +1,21 @@
 import { fileTypeFromBuffer } from 'file-type';
 import sharp from 'sharp';
 import { PayloadTooLargeError, UnsupportedMediaError, ValidationError } from '../core/errors.js';
+import { HEIC_TYPES, heicToSharp, isHeicType } from '../media/index.js';
 
-/** Image types the analyzer accepts, judged from the bytes (magic numbers), never from a file name. */
-export const ACCEPTED_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff'];
+/**
+ * Image types the analyzer accepts, judged from the bytes (magic numbers), never from a file name. HEIC/HEIF
+ * (phones' format) is decoded by libheif in WebAssembly (src/media/heic.ts), the others by sharp.
+ */
+export const ACCEPTED_IMAGE_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'image/avif',
+  'image/tiff',
+  ...HEIC_TYPES,
+];
 
 export interface ImageLimits {
   maxImageBytes: number;
@@ -51,7 +63,9 @@ export async function decodeImage(
 ): Promise<DecodedImage> {
   const mime = await checkImageBytes(bytes, limits, field);
   try {
-    const img = sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxImagePixels });
+    const img = isHeicType(mime)
+      ? await heicToSharp(bytes, { maxPixels: limits.maxImagePixels, field })
+      : sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxImagePixels });
     const meta = await img.metadata();
     const { data } = await img
       .rotate()
@@ -64,6 +78,7 @@ export async function decodeImage(
     for (let i = 0; i < pixels.length; i++) pixels[i] = (data[i] as number) / 255;
     return { mime, width: meta.width ?? 0, height: meta.height ?? 0, pixels, size };
   } catch (e) {
+    if (e instanceof PayloadTooLargeError || e instanceof ValidationError) throw e;
     const msg = (e as Error).message;
     if (/pixel limit/i.test(msg)) {
       throw new PayloadTooLargeError(`${field} has more pixels than the limit of ${limits.maxImagePixels}`, field);

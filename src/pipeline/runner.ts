@@ -1,4 +1,5 @@
 import { NotFoundError, ValidationError } from '../core/errors.js';
+import { type BackoffOptions, isTransientError, retryTransient } from '../core/transient.js';
 import { PipelineStore, type RunView } from './store.js';
 import type { LogLevel, PipelineServices, PipelineStep, StepContext } from './types.js';
 
@@ -7,7 +8,17 @@ export interface RunnerOptions {
   log?: (level: LogLevel, message: string) => void;
   /** Minimum time between two persisted progress updates of a step (the final one is always written). */
   progressIntervalMs?: number;
+  /**
+   * Retries of a step that failed because a store was unreachable (a connection error: see
+   * core/transient.ts), with exponential backoff; the runner's own writes to the metadata store are
+   * retried the same way. Default: the config's `pipeline.retryAttempts`, `retryBaseMs`, `retryMaxMs`
+   * (5 attempts, 1 s doubling to at most 30 s).
+   */
+  retry?: BackoffOptions;
 }
+
+/** The default of {@link RunnerOptions.retry}. */
+export const DEFAULT_STEP_RETRY: BackoffOptions = { attempts: 5, baseMs: 1000, maxMs: 30_000 };
 
 export interface StartRequest {
   /** Step names in order; default: every registered step. */
@@ -20,6 +31,9 @@ export interface StartRequest {
  * The in-process pipeline runner: one run at a time, in the order they were requested. Every state change
  * is written to the metadata store first, so a process that dies mid-run leaves a run that `resumeUnfinished`
  * picks up again from its first step that had not succeeded (steps are written to be re-runnable).
+ * A step that fails because a store is unreachable (PostgreSQL or Redis down, a dropped connection) is
+ * run again after an exponential backoff, a bounded number of times (`RunnerOptions.retry`), so a short
+ * outage costs a run some time, not its success.
  */
 export class PipelineRunner {
   readonly store: PipelineStore;
@@ -140,17 +154,45 @@ export class PipelineRunner {
     }
   }
 
+  private get retry(): BackoffOptions {
+    const c = this.services.config?.pipeline;
+    return (
+      this.opts.retry ??
+      (c ? { attempts: c.retryAttempts, baseMs: c.retryBaseMs, maxMs: c.retryMaxMs } : DEFAULT_STEP_RETRY)
+    );
+  }
+
+  /** A write of the runner's own state, retried like a step while the store is unreachable. */
+  private persist<T>(what: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return retryTransient(fn, {
+      ...this.retry,
+      signal,
+      onRetry: (e, attempt, delay) =>
+        this.opts.log?.(
+          'warn',
+          `${what}: the metadata store is unreachable (${(e as Error).message}); retry ${attempt}/${this.retry.attempts - 1} in ${delay} ms`,
+        ),
+    });
+  }
+
   private async execute(id: number): Promise<void> {
-    const run = await this.store.get(id);
+    const run = await this.persist(`pipeline run ${id}`, () => this.store.get(id));
     if (!run || run.status === 'succeeded' || run.status === 'cancelled') return;
     const abort = new AbortController();
     this.current = { id, abort };
-    const say = (level: LogLevel, step: string | null, message: string) => {
+    const say = async (level: LogLevel, step: string | null, message: string) => {
       this.opts.log?.(level, `pipeline run ${id}${step ? ` ${step}` : ''}: ${message}`);
-      return this.store.log(id, step, level, message);
+      // A log line is not worth failing or holding up a run for: while the store is away it goes to `opts.log` only.
+      await this.store.log(id, step, level, message).catch((e: unknown) => {
+        if (!isTransientError(e)) throw e;
+      });
     };
+    const setRun = (...a: Parameters<PipelineStore['setRun']>) =>
+      this.persist(`pipeline run ${id}`, () => this.store.setRun(...a));
+    const setStep = (...a: Parameters<PipelineStore['setStep']>) =>
+      this.persist(`pipeline run ${id}`, () => this.store.setStep(...a));
     try {
-      await this.store.setRun(id, 'running');
+      await setRun(id, 'running');
       await say('info', null, `started: ${run.steps.map((s) => s.name).join(' → ')}`);
       const outputs: Record<string, Record<string, unknown>> = {};
       for (const s of run.steps) {
@@ -160,12 +202,12 @@ export class PipelineRunner {
         }
         const step = this.steps.get(s.name);
         if (!step) {
-          await this.store.setStep(id, s.position, { status: 'failed', error: `step ${s.name} is not registered` });
-          await this.store.setRun(id, 'failed', `step ${s.name} is not registered in this process`);
+          await setStep(id, s.position, { status: 'failed', error: `step ${s.name} is not registered` });
+          await setRun(id, 'failed', `step ${s.name} is not registered in this process`);
           return;
         }
         if (abort.signal.aborted) break;
-        await this.store.setStep(id, s.position, { status: 'running', progress: 0, message: null });
+        await setStep(id, s.position, { status: 'running', progress: 0, message: null });
         let last = 0;
         const interval = this.opts.progressIntervalMs ?? 250;
         const ctx: StepContext = {
@@ -179,15 +221,28 @@ export class PipelineRunner {
             if (fraction < 1 && now - last < interval) return;
             last = now;
             const p = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
-            await this.store.setStep(id, s.position, { progress: p, ...(message !== undefined ? { message } : {}) });
+            // Progress is not worth failing a step for: while the store is away it is not recorded.
+            await this.store
+              .setStep(id, s.position, { progress: p, ...(message !== undefined ? { message } : {}) })
+              .catch((e: unknown) => {
+                if (!isTransientError(e)) throw e;
+              });
           },
         };
         try {
-          const output = await step.run(ctx, this.services);
+          const output = await retryTransient(() => step.run(ctx, this.services), {
+            ...this.retry,
+            signal: abort.signal,
+            onRetry: async (e, attempt, delay) => {
+              const why = `failed: ${(e as Error).message} (a store is unreachable); retry ${attempt}/${this.retry.attempts - 1} in ${delay} ms`;
+              await say('warn', s.name, why);
+              await this.store.setStep(id, s.position, { message: why }).catch(() => {});
+            },
+          });
           if (abort.signal.aborted) throw abort.signal.reason ?? new Error('cancelled');
           outputs[s.name] = output;
           const skipped = output.skipped === true;
-          await this.store.setStep(id, s.position, {
+          await setStep(id, s.position, {
             status: skipped ? 'skipped' : 'succeeded',
             progress: 1,
             output,
@@ -195,30 +250,34 @@ export class PipelineRunner {
           });
           await say('info', s.name, skipped ? `skipped: ${String(output.reason ?? '')}` : 'done');
         } catch (e) {
-          const msg = (e as Error).message ?? String(e);
+          const base = (e as Error).message ?? String(e);
+          const msg =
+            isTransientError(e) && !abort.signal.aborted
+              ? `${base} (a store stayed unreachable through ${this.retry.attempts} attempts)`
+              : base;
           if (abort.signal.aborted) {
             if (this.closed) {
               // Shutting down: leave the run `running` so the next start resumes it at this step.
-              await this.store.setStep(id, s.position, { status: 'pending', message: 'interrupted by shutdown' });
+              await setStep(id, s.position, { status: 'pending', message: 'interrupted by shutdown' });
               await say('warn', s.name, 'interrupted by shutdown; the run resumes at this step on the next start');
               return;
             }
-            await this.store.setStep(id, s.position, { status: 'cancelled', error: 'cancelled' });
-            await this.store.setRun(id, 'cancelled', `cancelled during ${s.name}`);
+            await setStep(id, s.position, { status: 'cancelled', error: 'cancelled' });
+            await setRun(id, 'cancelled', `cancelled during ${s.name}`);
             await say('warn', s.name, 'cancelled');
             return;
           }
-          await this.store.setStep(id, s.position, { status: 'failed', error: msg });
-          await this.store.setRun(id, 'failed', `${s.name}: ${msg}`);
+          await setStep(id, s.position, { status: 'failed', error: msg });
+          await setRun(id, 'failed', `${s.name}: ${msg}`);
           await say('error', s.name, `failed: ${msg}`);
           return;
         }
       }
       if (abort.signal.aborted && !this.closed) {
-        await this.store.setRun(id, 'cancelled', 'cancelled');
+        await setRun(id, 'cancelled', 'cancelled');
         return;
       }
-      await this.store.setRun(id, 'succeeded');
+      await setRun(id, 'succeeded');
       await say('info', null, 'finished');
     } finally {
       this.current = undefined;

@@ -60,7 +60,29 @@ export interface SearchResult {
   reranker?: string;
   /** Set when reranking was asked for but failed: the fused order is returned instead. */
   rerank_error?: string;
-  timings_ms: { encode: number; retrieve: number; rerank: number; total: number };
+  timings_ms: SearchTimings;
+}
+
+/**
+ * Where a search's time went, in milliseconds. The candidate lists run concurrently, so `bm25`, `dense`
+ * and `image` overlap and `retrieve` (their wall time plus fusion) is less than their sum; a list not run
+ * is absent. Serialising the answer happens after this is written: the HTTP API reports it in the
+ * `Server-Timing` header (`serialize`).
+ */
+export interface SearchTimings {
+  /** Query text and photo to vectors (0 when the vectors were given). */
+  encode: number;
+  bm25?: number;
+  dense?: number;
+  image?: number;
+  /** Reciprocal rank fusion of the lists. */
+  fusion: number;
+  /** The lists and their fusion, wall time. */
+  retrieve: number;
+  rerank: number;
+  /** Stored fields of the returned hits. */
+  fetch: number;
+  total: number;
 }
 
 export interface HybridSettings {
@@ -139,17 +161,27 @@ export class HybridSearcher {
     const limit = Math.max(this.settings.candidates, offset + k) + exclude.size;
     const opts = { limit, ...(req.filters ? { filters: req.filters } : {}) };
     const none = Promise.resolve([] as Candidate[]);
+    const stage: { bm25?: number; dense?: number; image?: number } = {};
+    const timed = (name: keyof typeof stage, run: () => Promise<Candidate[]>) => {
+      const t = performance.now();
+      return run().then((c) => {
+        stage[name] = ms(t);
+        return c;
+      });
+    };
     const [bm25, dense, image] = await Promise.all([
-      useBm25 ? this.backend.bm25(text, opts) : none,
-      textVec ? this.backend.dense('text', textVec, opts) : none,
-      imageVec ? this.backend.dense('image', imageVec, opts) : none,
+      useBm25 ? timed('bm25', () => this.backend.bm25(text, opts)) : none,
+      textVec ? timed('dense', () => this.backend.dense('text', textVec, opts)) : none,
+      imageVec ? timed('image', () => this.backend.dense('image', imageVec, opts)) : none,
     ]);
+    const tFuse = performance.now();
     const lists: RankedList[] = [];
     const drop = (c: Candidate[]) => (exclude.size ? c.filter((x) => !exclude.has(x.id)) : c);
     if (useBm25) lists.push({ name: 'bm25', weight: w.bm25, candidates: drop(bm25) });
     if (textVec) lists.push({ name: 'dense', weight: w.dense, candidates: drop(dense) });
     if (imageVec) lists.push({ name: 'image', weight: w.image, candidates: drop(image) });
     let fused = reciprocalRankFusion(lists, this.settings.rrfK);
+    const fusion = ms(tFuse);
     const retrieve = ms(tRet);
 
     const tRr = performance.now();
@@ -166,7 +198,9 @@ export class HybridSearcher {
     const rerank = ms(tRr);
 
     const page = fused.slice(offset, offset + k);
+    const tFetch = performance.now();
     const records = await this.backend.records(page.map((f) => f.id));
+    const fetch = ms(tFetch);
     const hits: SearchHit[] = [];
     for (const f of page) {
       const review = records.get(f.id);
@@ -182,7 +216,7 @@ export class HybridSearcher {
       stages: lists.map((l) => l.name),
       ...(wantRerank && this.reranker ? { reranker: this.reranker.name } : {}),
       ...(rerankError ? { rerank_error: rerankError } : {}),
-      timings_ms: { encode, retrieve, rerank, total: ms(t0) },
+      timings_ms: { encode, ...stage, fusion, retrieve, rerank, fetch, total: ms(t0) },
     };
   }
 

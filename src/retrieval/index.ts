@@ -17,6 +17,8 @@ export {
   type MutableFields,
   type RetrievalBackend,
 } from './backend.js';
+export { ExactVectorSet, type FilterFields, filterPredicate } from './exact-scan.js';
+export { asciiFold, foldForIndex, foldQuery } from './fold.js';
 export { type Fused, type RankedList, reciprocalRankFusion } from './fusion.js';
 export {
   DEFAULT_HYBRID,
@@ -27,6 +29,7 @@ export {
   type SearchMode,
   type SearchRequest,
   type SearchResult,
+  type SearchTimings,
   type StageScores,
 } from './hybrid.js';
 export { type IndexReport, type ReviewEncoders, ReviewIndexer, type ReviewInput, reviewEncoders } from './indexer.js';
@@ -71,6 +74,9 @@ export async function openBackend(config: Config, dims: { text: number; image: n
     annMinRows: r.annMinRows,
     refineFactor: r.refineFactor,
     ef: r.ef,
+    maintenanceSeconds: r.maintenanceSeconds,
+    maintenanceRows: r.maintenanceRows,
+    recordCacheSize: r.recordCacheSize,
     ...(Object.keys(r.storageOptions).length > 0 ? { storageOptions: r.storageOptions } : {}),
   });
   return lanceBackend(index);

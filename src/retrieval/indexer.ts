@@ -1,5 +1,6 @@
 import { isAppError, ValidationError } from '../core/errors.js';
 import { reviewContentId, sha256 } from '../core/ids.js';
+import { storePhoto } from '../media/index.js';
 import { decodeImage, type ImageLimits } from '../models/image-input.js';
 import type { Encoders } from '../models/index.js';
 import type { BlobStore } from '../storage/blobs.js';
@@ -66,9 +67,9 @@ function checkInput(r: ReviewInput): void {
 
 /**
  * Indexes reviews: computes each one's content-hash id, skips what is already there, keeps the photo in
- * the blob store, encodes text and photo, and writes the batch to the retrieval backend. A bad item is
- * recorded with its error and the others go on; nothing is half-written (an item is written with both
- * its vectors or not at all).
+ * the blob store (without its identifying metadata: `storePhoto`), encodes text and photo, and writes the
+ * batch to the retrieval backend. A bad item is recorded with its error and the others go on; nothing is
+ * half-written (an item is written with both its vectors or not at all).
  */
 export class ReviewIndexer {
   constructor(
@@ -145,7 +146,8 @@ export class ReviewIndexer {
     const rows: VectorizedReview[] = [];
     for (const [j, f] of ok.entries()) {
       const imageVector = imageVecs.get(f.i);
-      if (f.image && imageVector) f.record.imageId = await this.blobs.put(f.image);
+      // The review's id keeps the sha256 of the photo as given; the stored copy has no EXIF (GPS, device).
+      if (f.image && imageVector) f.record.imageId = await storePhoto(this.blobs, f.image, { field: 'image' });
       rows.push({ record: f.record, textVector: textVecs[j] as Float32Array, imageVector: imageVector ?? null });
     }
     await this.backend.write(rows);

@@ -3,6 +3,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Connection, connect, Index, MatchQuery, type Table } from '@lancedb/lancedb';
 import { Bool, Field, FixedSizeList, Float32, Float64, Schema, Utf8 } from 'apache-arrow';
+import { LRUCache } from 'lru-cache';
+import { ExactVectorSet, type FilterFields, filterPredicate } from './exact-scan.js';
+import { foldForIndex, foldQuery } from './fold.js';
 import { recordFromStored, storedFields } from './stored-fields.js';
 import type {
   Candidate,
@@ -22,7 +25,7 @@ export interface LanceIndexOptions {
   imageDim: number;
   /** Passed to LanceDB for object stores, e.g. `{ aws_endpoint, aws_region, allow_http }`. */
   storageOptions?: Record<string, string>;
-  /** Build the HNSW vector index once a vector column has this many rows (below it, search is exact). */
+  /** Build the HNSW vector index once a vector column has this many rows (below it, search is exact, in memory). */
   annMinRows?: number;
   /** Candidates re-ranked with exact distances after the ANN search, as a multiple of the limit. */
   refineFactor?: number;
@@ -30,6 +33,16 @@ export interface LanceIndexOptions {
   ef?: number;
   /** How stale a read may be with respect to other processes' writes (seconds; 0: always current). */
   readConsistencySeconds?: number;
+  /**
+   * Index maintenance (new rows folded into the full-text and vector indices, files compacted, old
+   * versions dropped) runs in the background this long after the first write it has not seen (seconds).
+   * Rows not folded in yet are still found: LanceDB searches them by brute force meanwhile.
+   */
+  maintenanceSeconds?: number;
+  /** ...or as soon as this many rows were written since the last maintenance. */
+  maintenanceRows?: number;
+  /** Stored records kept in memory for hits (entries; 0: none). */
+  recordCacheSize?: number;
 }
 
 /** What `index stats` reports. */
@@ -44,9 +57,13 @@ export interface LanceIndexStats {
   diskBytes?: number;
   fragments: number;
   indices: { name: string; type: string; columns: string[]; indexedRows: number; unindexedRows: number }[];
+  /** Why the last background index maintenance failed, when it did. */
+  maintenanceError?: string;
 }
 
 const COLUMN: Record<VectorField, string> = { text: 'text_vec', image: 'image_vec' };
+/** Longest an index maintenance may hold up the writes behind it (HNSW on 1M rows builds in a few minutes here). */
+const MAINTENANCE_TIMEOUT_MS = 15 * 60_000;
 const RECORD_COLUMNS = ['id', 'text', 'title', 'product', 'rating', 'date', 'source', 'label', 'image_id'];
 
 /** Quotes a string for a LanceDB (DataFusion SQL) filter. */
@@ -98,12 +115,29 @@ export class LanceReviewIndex implements RecordStore {
   /** Whether the full-text index exists (it is created with the first rows); no per-query check. */
   private ftsReady = false;
   private ftsCheckedAt = 0;
+  /** Vector columns with an ANN index; the others are searched exactly in memory (`mirrors`). */
+  private annColumns = new Set<string>();
+  /** In-memory copies of the vector columns without an ANN index (loaded on first search). */
+  private mirrors: Partial<Record<VectorField, ExactVectorSet>> | undefined;
+  private mirrorLoad: Promise<void> | undefined;
+  /** The table version the caches (mirrors, records) reflect; another version means someone else wrote. */
+  private knownVersion = 0;
+  /** Own writes in flight: their new version is not someone else's. */
+  private ownWrites = 0;
+  private readonly recordCache: LRUCache<string, ReviewRecord> | undefined;
+  /** Rows written since the last maintenance, and the timer that will run it. */
+  private unmaintained = 0;
+  private maintenanceTimer: NodeJS.Timeout | undefined;
+  private maintenanceRun: Promise<void> | undefined;
+  private closed = false;
 
   private constructor(
     private readonly db: Connection,
     private readonly table: Table,
     private readonly opts: Required<Omit<LanceIndexOptions, 'storageOptions' | 'readConsistencySeconds'>>,
-  ) {}
+  ) {
+    this.recordCache = opts.recordCacheSize > 0 ? new LRUCache({ max: opts.recordCacheSize }) : undefined;
+  }
 
   static async open(o: LanceIndexOptions): Promise<LanceReviewIndex> {
     const opts = {
@@ -111,9 +145,12 @@ export class LanceReviewIndex implements RecordStore {
       table: o.table ?? 'reviews',
       textDim: o.textDim,
       imageDim: o.imageDim,
-      annMinRows: o.annMinRows ?? 20_000,
+      annMinRows: o.annMinRows ?? 50_000,
       refineFactor: o.refineFactor ?? 2,
       ef: o.ef ?? 100,
+      maintenanceSeconds: o.maintenanceSeconds ?? 10,
+      maintenanceRows: o.maintenanceRows ?? 5000,
+      recordCacheSize: o.recordCacheSize ?? 10_000,
     };
     // Other processes (the CLI's `index`, another server on shared storage) write to the same table:
     // reads look for their commits at most every `readConsistencySeconds`.
@@ -129,7 +166,8 @@ export class LanceReviewIndex implements RecordStore {
         });
     const index = new LanceReviewIndex(db, table, opts);
     await index.checkDims();
-    index.ftsReady = (await table.listIndices()).some((i) => i.columns[0] === 'search_text');
+    await index.readIndexList();
+    index.knownVersion = await table.version();
     return index;
   }
 
@@ -179,6 +217,169 @@ export class LanceReviewIndex implements RecordStore {
     return run;
   }
 
+  private async readIndexList(): Promise<Set<string>> {
+    const have = new Set((await this.table.listIndices()).map((i) => i.columns[0] as string));
+    this.ftsReady = have.has('search_text');
+    this.annColumns = new Set(Object.values(COLUMN).filter((c) => have.has(c)));
+    return have;
+  }
+
+  /**
+   * Runs one own write and keeps the caches in step: when the write's version directly follows the one
+   * the caches reflect, `apply` updates them; otherwise someone else wrote in between and they are reloaded.
+   */
+  private async ownWrite(write: () => Promise<{ version: number }>, apply: () => void): Promise<void> {
+    this.ownWrites++;
+    try {
+      const before = this.knownVersion;
+      const { version } = await write();
+      apply();
+      if (version === before + 1) this.knownVersion = version;
+      else this.invalidate(version);
+    } finally {
+      this.ownWrites--;
+    }
+  }
+
+  /** Forgets cached records and reloads the in-memory vectors (in the background when there are some). */
+  private invalidate(version: number): void {
+    this.knownVersion = version;
+    this.recordCache?.clear();
+    if (this.mirrors) this.loadMirrors().catch(() => {});
+  }
+
+  /** Notices writes by others (another process, the background maintenance) since the caches were filled. */
+  private async sync(): Promise<void> {
+    if (this.ownWrites > 0) return;
+    const v = await this.table.version();
+    if (v !== this.knownVersion && this.ownWrites === 0) this.invalidate(v);
+  }
+
+  /** Loads the vector columns that have no ANN index into memory; concurrent callers share one load. */
+  private loadMirrors(): Promise<void> {
+    this.mirrorLoad ??= this.serial(async () => {
+      try {
+        await this.readIndexList();
+        const fields = (['text', 'image'] as const).filter((f) => !this.annColumns.has(COLUMN[f]));
+        const sets: Partial<Record<VectorField, ExactVectorSet>> = {};
+        for (const f of fields) sets[f] = new ExactVectorSet(f === 'text' ? this.opts.textDim : this.opts.imageDim);
+        if (fields.length > 0) {
+          const version = await this.table.version();
+          const cols = [
+            'id',
+            'has_image',
+            'product',
+            'label',
+            'source',
+            'rating',
+            'date',
+            ...fields.map((f) => COLUMN[f]),
+          ];
+          const data = await this.table.query().select(cols).toArrow();
+          for (const batch of data.batches) {
+            const col = (name: string) => batch.getChild(name) as unknown as { get(i: number): unknown } | null;
+            const [ids, hasImage, product, label, source, rating, date] = cols.slice(0, 7).map(col);
+            const vecs = fields.map((f) => col(COLUMN[f]));
+            for (let i = 0; i < batch.numRows; i++) {
+              const meta: FilterFields = {
+                product: (product?.get(i) as string | null) ?? null,
+                label: (label?.get(i) as string | null) ?? null,
+                source: (source?.get(i) as string | null) ?? null,
+                rating: (rating?.get(i) as number | null) ?? null,
+                date: (date?.get(i) as string | null) ?? null,
+                hasImage: Boolean(hasImage?.get(i)),
+              };
+              fields.forEach((f, j) => {
+                const v = vecs[j]?.get(i) as { toArray(): Float32Array } | null | undefined;
+                if (v) sets[f]?.set(ids?.get(i) as string, v.toArray(), meta);
+              });
+            }
+          }
+          this.knownVersion = version;
+        }
+        this.mirrors = sets;
+      } finally {
+        this.mirrorLoad = undefined;
+      }
+    });
+    return this.mirrorLoad;
+  }
+
+  /** The in-memory copy of a vector column, when it has no ANN index (loaded on first use). */
+  private async mirror(field: VectorField): Promise<ExactVectorSet | undefined> {
+    await this.sync();
+    if (this.annColumns.has(COLUMN[field])) return undefined;
+    if (!this.mirrors) await this.loadMirrors();
+    return this.mirrors?.[field];
+  }
+
+  /** Counts rows written and schedules the background maintenance (`maintenanceSeconds`, `maintenanceRows`). */
+  private noteWrite(rows: number): void {
+    this.unmaintained += rows;
+    if (this.closed) return;
+    if (this.unmaintained >= this.opts.maintenanceRows) {
+      clearTimeout(this.maintenanceTimer);
+      this.maintenanceTimer = undefined;
+      this.maintainNow().catch(() => {});
+      return;
+    }
+    if (this.maintenanceTimer) return;
+    this.maintenanceTimer = setTimeout(() => {
+      this.maintenanceTimer = undefined;
+      this.maintainNow().catch(() => {});
+    }, this.opts.maintenanceSeconds * 1000);
+    this.maintenanceTimer.unref();
+  }
+
+  /**
+   * Runs the index maintenance now (after the writes queued before it); one run at a time. A run that has
+   * not finished after `MAINTENANCE_TIMEOUT_MS` stops holding up the writes queued behind it and rejects:
+   * LanceDB 0.31's incremental index optimisation was seen to stop making progress (no CPU, no I/O) on a
+   * 60,000-row table with HNSW and B-tree indices, and a stuck maintenance must not stop every later write.
+   */
+  maintainNow(): Promise<void> {
+    this.maintenanceRun ??= this.serial(async () => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        this.unmaintained = 0;
+        await Promise.race([
+          this.refreshIndices(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`index maintenance did not finish within ${MAINTENANCE_TIMEOUT_MS / 1000} s`)),
+              MAINTENANCE_TIMEOUT_MS,
+            );
+          }),
+        ]);
+      } catch (e) {
+        this.maintenanceError = (e as Error).message;
+        throw e;
+      } finally {
+        clearTimeout(timer);
+        this.maintenanceRun = undefined;
+      }
+    });
+    return this.maintenanceRun;
+  }
+
+  /** Why the last index maintenance failed, if it did (for stats and logs). */
+  maintenanceError: string | undefined;
+
+  /** The full-text and id indices, created with the first rows so BM25 and id look-ups work at once. */
+  private async ensureBaseIndices(): Promise<void> {
+    if (this.ftsReady) return;
+    const have = await this.readIndexList();
+    if (!have.has('search_text')) {
+      await this.table.createIndex('search_text', {
+        config: Index.fts({ withPosition: false, stem: true, removeStopWords: true, asciiFolding: true }),
+      });
+    }
+    // Ids are looked up on every search (records of the hits) and write (dedup): always indexed.
+    if (!have.has('id')) await this.table.createIndex('id', { config: Index.btree() });
+    this.ftsReady = true;
+    this.knownVersion = await this.table.version();
+  }
+
   /** Ids among `ids` that are already in the table. */
   async existing(ids: readonly string[]): Promise<Set<string>> {
     const out = new Set<string>();
@@ -206,15 +407,35 @@ export class LanceReviewIndex implements RecordStore {
       return {
         id: r.id,
         ...storedFields(r, Boolean(imageVector)),
-        search_text: r.title ? `${r.title}\n${r.text}` : r.text,
+        search_text: foldForIndex(r.title ? `${r.title}\n${r.text}` : r.text),
         indexed_at: now,
         text_vec: Array.from(textVector),
         image_vec: imageVector ? Array.from(imageVector) : null,
       };
     });
     return this.serial(async () => {
-      await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows);
-      await this.refreshIndices();
+      await this.ownWrite(
+        () => this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows),
+        () => {
+          for (const { record: r, textVector, imageVector } of items) {
+            this.recordCache?.delete(r.id);
+            if (!this.mirrors) continue;
+            const meta: FilterFields = {
+              product: r.product ?? null,
+              label: r.label ?? null,
+              source: r.source ?? null,
+              rating: r.rating ?? null,
+              date: r.date ?? null,
+              hasImage: Boolean(imageVector),
+            };
+            this.mirrors.text?.set(r.id, textVector, meta);
+            if (imageVector) this.mirrors.image?.set(r.id, imageVector, meta);
+            else this.mirrors.image?.delete(r.id);
+          }
+        },
+      );
+      await this.ensureBaseIndices();
+      this.noteWrite(rows.length);
     });
   }
 
@@ -226,31 +447,49 @@ export class LanceReviewIndex implements RecordStore {
       if (k in fields) values[k] = fields[k] == null ? 'NULL' : sqlString(fields[k] as string);
     }
     if (Object.keys(values).length === 0) return Promise.resolve();
-    return this.serial(() => this.table.update({ where: `id = ${sqlString(id)}`, valuesSql: values }).then(() => {}));
+    return this.serial(() =>
+      this.ownWrite(
+        () => this.table.update({ where: `id = ${sqlString(id)}`, valuesSql: values }),
+        () => {
+          this.recordCache?.delete(id);
+          const meta: Partial<FilterFields> = {};
+          if ('rating' in fields) meta.rating = fields.rating ?? null;
+          for (const k of ['date', 'source', 'label'] as const) if (k in fields) meta[k] = fields[k] ?? null;
+          this.mirrors?.text?.setFields(id, meta);
+          this.mirrors?.image?.setFields(id, meta);
+        },
+      ),
+    );
   }
 
   delete(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return Promise.resolve();
     return this.serial(async () => {
       for (let i = 0; i < ids.length; i += 500) {
-        await this.table.delete(
-          `id IN (${ids
-            .slice(i, i + 500)
-            .map(sqlString)
-            .join(', ')})`,
+        const part = ids.slice(i, i + 500);
+        await this.ownWrite(
+          () => this.table.delete(`id IN (${part.map(sqlString).join(', ')})`),
+          () => {
+            for (const id of part) {
+              this.recordCache?.delete(id);
+              this.mirrors?.text?.delete(id);
+              this.mirrors?.image?.delete(id);
+            }
+          },
         );
       }
-      await this.refreshIndices();
+      this.noteWrite(ids.length);
     });
   }
 
   /**
-   * Creates the full-text index on first data, the HNSW indices once a vector column passes
-   * `annMinRows`, and folds new rows into existing indices (LanceDB's full-text search does not see
-   * rows written after its index was built until then). Old table versions are pruned.
+   * The background maintenance: creates the full-text index on first data, the HNSW indices once a vector
+   * column passes `annMinRows`, folds new rows into existing indices (until then LanceDB searches them by
+   * brute force, which grows slower with their number), compacts files and prunes old table versions.
    */
   private async refreshIndices(): Promise<void> {
-    const have = new Set((await this.table.listIndices()).map((i) => i.columns[0]));
+    if ((await this.table.countRows()) === 0) return;
+    const have = await this.readIndexList();
     if (!have.has('search_text')) {
       await this.table.createIndex('search_text', {
         config: Index.fts({ withPosition: false, stem: true, removeStopWords: true, asciiFolding: true }),
@@ -261,7 +500,11 @@ export class LanceReviewIndex implements RecordStore {
       const col = COLUMN[field];
       if (have.has(col)) continue;
       const n = await this.table.countRows(field === 'image' ? 'has_image = true' : undefined);
-      if (n >= this.opts.annMinRows) await this.buildAnn(col);
+      if (n >= this.opts.annMinRows) {
+        await this.buildAnn(col);
+        // From now on LanceDB answers this column's queries: the in-memory copy is dropped.
+        if (this.mirrors) delete this.mirrors[field];
+      }
     }
     // Ids are looked up on every search (records of the hits) and write (dedup): always indexed.
     if (!have.has('id')) await this.table.createIndex('id', { config: Index.btree() });
@@ -270,22 +513,31 @@ export class LanceReviewIndex implements RecordStore {
       if (!have.has(col) && rows >= this.opts.annMinRows) await this.table.createIndex(col, { config: Index.btree() });
     }
     await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    await this.readIndexList();
   }
 
   private async buildAnn(col: string): Promise<void> {
     await this.table.createIndex(col, {
       config: Index.hnswSq({ distanceType: 'cosine', m: 20, efConstruction: 150 }),
     });
+    this.annColumns.add(col);
   }
 
-  /** Compacts the table's files and drops every old version now (`index optimize`; before measuring size). */
+  /** Runs the index maintenance and drops every old version now (`index optimize`; before measuring size). */
   compact(): Promise<void> {
-    return this.serial(() => this.table.optimize({ cleanupOlderThan: new Date() }).then(() => {}));
+    return this.serial(async () => {
+      this.unmaintained = 0;
+      await this.refreshIndices();
+      await this.table.optimize({ cleanupOlderThan: new Date() });
+    });
   }
 
   /** Builds the HNSW index on a vector column now, whatever its size (benchmarks, `index optimize`). */
   buildAnnNow(field: VectorField): Promise<void> {
-    return this.serial(() => this.buildAnn(COLUMN[field]));
+    return this.serial(async () => {
+      await this.buildAnn(COLUMN[field]);
+      if (this.mirrors) delete this.mirrors[field];
+    });
   }
 
   /** BM25 over title + text; the query is matched term by term (no query syntax), so any text is safe. */
@@ -298,7 +550,7 @@ export class LanceReviewIndex implements RecordStore {
       this.ftsReady = (await this.table.listIndices()).some((i) => i.columns[0] === 'search_text');
     }
     if (!this.ftsReady) return [];
-    let q = this.table.query().fullTextSearch(new MatchQuery(query, 'search_text'));
+    let q = this.table.query().fullTextSearch(new MatchQuery(foldQuery(query), 'search_text'));
     const where = filterSql(opts.filters);
     if (where) q = q.where(where);
     // Ids and scores only: reading every candidate's text costs more than looking up the hits' records.
@@ -306,9 +558,14 @@ export class LanceReviewIndex implements RecordStore {
     return rows.map((r: Row) => ({ id: r.id as string, score: r._score as number }));
   }
 
-  /** Cosine nearest neighbours (exact below `annMinRows`, HNSW + refine above); score = cosine similarity. */
+  /**
+   * Cosine nearest neighbours; score = cosine similarity. Exact, in memory, while the column has no ANN
+   * index (below `annMinRows`); HNSW + exact refine in LanceDB above, rows not indexed yet by brute force.
+   */
   async searchVector(field: VectorField, vector: Float32Array, opts: ListOptions): Promise<Candidate[]> {
     const filters: SearchFilters = field === 'image' ? { ...opts.filters, hasImage: true } : { ...opts.filters };
+    const exact = await this.mirror(field);
+    if (exact) return exact.search(vector, opts.limit, filterPredicate(filters));
     let q = this.table
       .query()
       .nearestTo(Array.from(vector))
@@ -337,17 +594,29 @@ export class LanceReviewIndex implements RecordStore {
     return rows.map((r: Row) => ({ id: r.id as string, score: 1 - (r._distance as number) }));
   }
 
+  /** Stored records by id (absent ids are left out); recently fetched ones come from memory. */
   async get(ids: readonly string[]): Promise<Map<string, ReviewRecord>> {
     const out = new Map<string, ReviewRecord>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const part = ids.slice(i, i + 500);
-      if (part.length === 0) continue;
+    if (ids.length === 0) return out;
+    await this.sync();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const r = this.recordCache?.get(id);
+      if (r) out.set(id, { ...r });
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += 500) {
+      const part = missing.slice(i, i + 500);
       const rows = await this.table
         .query()
         .where(`id IN (${part.map(sqlString).join(', ')})`)
         .select(RECORD_COLUMNS)
         .toArray();
-      for (const r of rows) out.set(r.id as string, recordFromStored(r.id as string, r));
+      for (const r of rows) {
+        const rec = recordFromStored(r.id as string, r);
+        this.recordCache?.set(rec.id, rec);
+        out.set(rec.id, { ...rec });
+      }
     }
     return out;
   }
@@ -396,11 +665,16 @@ export class LanceReviewIndex implements RecordStore {
       ...(existsSync(this.opts.uri) ? { diskBytes: dirBytes(this.opts.uri) } : {}),
       fragments: s.fragmentStats.numFragments,
       indices: detail,
+      ...(this.maintenanceError ? { maintenanceError: this.maintenanceError } : {}),
     };
   }
 
+  /** Waits for queued writes, runs the maintenance they still need, and closes the table. */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.maintenanceTimer);
     await this.writes;
+    if (this.unmaintained > 0) await this.maintainNow();
     this.table.close();
     this.db.close();
   }

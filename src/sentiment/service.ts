@@ -28,6 +28,11 @@ export class AnalysisService {
       cacheLookup?: (hit: boolean) => void;
       /** How long similar reviews kept with a cached analysis are reused (default 60 s; 0: always looked up). */
       similarTtlMs?: number;
+      /**
+       * Time budget of the similar-review search (ms; default 50; 0: no limit). Past it the analysis is
+       * answered without similar reviews and with a warning; the search is not waited for.
+       */
+      similarTimeoutMs?: number;
     } = {},
   ) {}
 
@@ -59,7 +64,7 @@ export class AnalysisService {
       similar = fresh;
     } else if (this.similar) {
       try {
-        similar = await this.similar(input, result.vectors, imageSha);
+        similar = await withBudget(this.similar(input, result.vectors, imageSha), this.hooks.similarTimeoutMs ?? 50);
         if (ttl > 0) {
           result.similar = { reviews: similar, at: Date.now() };
           store = true;
@@ -81,3 +86,14 @@ export class AnalysisService {
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** `work`, or a rejection naming the budget once `ms` have passed (0: no limit); a late failure is swallowed. */
+function withBudget<T>(work: Promise<T>, ms: number): Promise<T> {
+  if (!(ms > 0)) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`skipped, the search took longer than its ${ms} ms budget`)), ms);
+  });
+  work.catch(() => {});
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}

@@ -4,9 +4,11 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { isAppError, PayloadTooLargeError, ValidationError } from '../core/errors.js';
+import { isTransientError } from '../core/transient.js';
 import type { AnalyzeInput } from '../core/types.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAuth } from './auth/index.js';
+import { clientErrorOf, frameworkError, requireDocumentedBody } from './client-errors.js';
 import type { AppContext } from './context.js';
 import { registerLabelRoutes } from './label-routes.js';
 import { asClientError, multipartParts } from './multipart.js';
@@ -14,6 +16,7 @@ import { registerOpsRoutes, withTimeout } from './ops-routes.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerRetrievalRoutes } from './retrieval-routes.js';
 import { analysisSchema, analyzeJsonBody, analyzeMultipartBody, errorSchema, healthSchema } from './schemas.js';
+import { registerSecurityHeaders } from './security.js';
 import { registerWebUi } from './web-ui.js';
 
 const VERSION = '0.1.0';
@@ -96,6 +99,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     requestTimeout: server.requestTimeoutMs,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    frameworkErrors: frameworkError,
     ajv: { customOptions: { removeAdditional: true, coerceTypes: false, allErrors: false, strictTypes: false } },
   }) as unknown as FastifyInstance;
 
@@ -106,6 +110,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
       throw new Error(`route ${route.method} ${route.url} declares no scope (config.scope)`);
     }
   });
+  app.addHook('onRoute', requireDocumentedBody);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -119,6 +124,9 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(multipart, {
     limits: { fileSize: limits.maxImageBytes, files: 3, fields: 10, fieldSize: limits.maxTextChars * 4 + 1024 },
   });
+  // Security headers (CSP, nosniff, frame denial...) and CORS (off unless server.corsOrigins is set), on every
+  // answer: registered before the auth hook, so refused requests carry them too.
+  await registerSecurityHeaders(app, { corsOrigins: server.corsOrigins });
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -143,6 +151,8 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isAppError(err)) return reply.status(err.statusCode).send({ error: err.toJSON() });
+    const known = clientErrorOf(err, req);
+    if (known) return reply.status(known.statusCode).send({ error: known.toJSON() });
     if (err.validation) {
       const field = fieldOf(err);
       return reply
@@ -158,6 +168,20 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
       });
     }
     const status = err.statusCode ?? 500;
+    if (status >= 500 && isTransientError(err)) {
+      // A store this route needs (the metadata database, most often) is unreachable: the client may retry.
+      req.log.warn({ err: { message: err.message, code: err.code } }, 'a store this request needs is unreachable');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send({
+          error: {
+            code: 'unavailable',
+            message: 'a store this request needs is not reachable; retry shortly (GET /api/ready says what is away)',
+            request_id: req.id,
+          },
+        });
+    }
     if (status >= 500) {
       req.log.error({ err }, 'request failed');
       return reply
@@ -234,7 +258,8 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
         models_loaded: true,
         device: 'cpu',
         threads: ctx.config.models.threads,
-        cache_connected: ctx.cache.connected(),
+        // The configured cache (Redis) itself, not the in-process one standing in for it.
+        cache_connected: ctx.cache.health ? ctx.cache.health().mode === 'primary' : ctx.cache.connected(),
         cache_backend: ctx.cache.backend,
         store: { metadata, blobs },
         search_index: ctx.retrieval

@@ -16,7 +16,15 @@ import {
   type SentimentAnalyzer,
   type SimilarFinder,
 } from '../sentiment/index.js';
-import { type BlobStore, type Cache, LocalBlobStore, LruCache, MetadataStore, RedisCache } from '../storage/index.js';
+import {
+  type BlobStore,
+  type Cache,
+  FallbackCache,
+  LocalBlobStore,
+  LruCache,
+  MetadataStore,
+  RedisCache,
+} from '../storage/index.js';
 import { ModelRegistry } from '../training/registry.js';
 import { ApiKeyStore } from './auth/index.js';
 import { ServerMetrics } from './metrics.js';
@@ -65,13 +73,18 @@ export function similarReview(h: SearchHit): SimilarReview {
   };
 }
 
+/** Words of an analyzed review that its similar-review search matches by BM25. */
+const SIMILAR_QUERY_WORDS = 48;
+
 function similarFinder(retrieval: Retrieval, k: number): SimilarFinder {
   const norm = (t: string) => t.normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
   return async (input, vectors, imageSha) => {
     if (k === 0 || typeof input.text !== 'string') return [];
     const self = reviewContentId({ text: input.text }, imageSha);
     const res = await retrieval.searcher.search({
-      text: input.text,
+      // BM25's cost grows with the query's terms: a long review is matched on its first words (the dense list
+      // uses the whole review's vector, passed below).
+      text: vectors?.text ? input.text.split(/\s+/, SIMILAR_QUERY_WORDS).join(' ') : input.text,
       ...(vectors ? { vectors } : input.image ? { image: input.image } : {}),
       // A few extra, for the copies of this very review (same text, maybe another product) left out below.
       k: k + 3,
@@ -86,14 +99,33 @@ function similarFinder(retrieval: Retrieval, k: number): SimilarFinder {
   };
 }
 
-/** The analysis cache: Redis when `redis.url` is set (shared by every server), else in-process. */
-async function openCache(config: Config): Promise<Cache<Analysis> & { close?(): Promise<void>; errors?: number }> {
-  if (config.redis.url === '') return new LruCache<Analysis>(config.cache);
+/**
+ * The analysis cache: in-process, or with `redis.url` set, Redis (shared by every server) with the
+ * in-process cache standing in while Redis is unreachable (at start or later; `/api/ready` says so). Redis
+ * is used again, without a restart, once it answers.
+ */
+async function openCache(
+  config: Config,
+  log: (msg: string) => void,
+): Promise<Cache<Analysis> & { close?(): Promise<void>; errors?: number }> {
+  const memory = new LruCache<Analysis>(config.cache);
+  if (config.redis.url === '') return memory;
   // Its own prefix: the rate limiter keeps its counters under reviewlens:ratelimit:.
-  return RedisCache.connect<Analysis>({
-    url: config.redis.url,
-    ttlSeconds: config.cache.ttlSeconds,
-    keyPrefix: 'reviewlens:cache:',
+  const opts = { url: config.redis.url, ttlSeconds: config.cache.ttlSeconds, keyPrefix: 'reviewlens:cache:' };
+  let redis: RedisCache<Analysis>;
+  try {
+    redis = await RedisCache.connect<Analysis>(opts);
+  } catch (e) {
+    log(`WARNING: ${(e as Error).message}; the in-process cache serves until Redis answers`);
+    redis = RedisCache.connectInBackground<Analysis>(opts);
+  }
+  return new FallbackCache<Analysis>(redis, memory, {
+    onChange: (mode, reason) =>
+      log(
+        mode === 'fallback'
+          ? `WARNING: ${reason}; the in-process cache serves until Redis answers`
+          : `${reason}: the analysis cache is shared in Redis again`,
+      ),
   });
 }
 
@@ -101,16 +133,28 @@ async function openCache(config: Config): Promise<Cache<Analysis> & { close?(): 
  * Opens the stores (applying migrations), bootstraps the registry, and loads the production model
  * with its encoders, or, with `analyzer.backend: vlm`, sets up the vision-language model client
  * instead (no local model is loaded then). Everything the server and the CLI's `analyze` share.
+ * `serve: true` (the server) shares an embedded database with other processes (see MetadataStore.open).
  */
-export async function createContext(config: Config, log: (msg: string) => void = () => {}): Promise<AppContext> {
-  const meta = await MetadataStore.open({ url: config.database.url, dataDir: config.dataDir });
+export async function createContext(
+  config: Config,
+  log: (msg: string) => void = () => {},
+  opts: { serve?: boolean } = {},
+): Promise<AppContext> {
+  // A server (`serve: true`) owns an embedded data directory and shares it: CLI commands run meanwhile
+  // go through it. A one-off command (`reviewlens analyze`) only holds it for its run.
+  const meta = await MetadataStore.open({
+    url: config.database.url,
+    dataDir: config.dataDir,
+    share: opts.serve ?? false,
+    command: opts.serve ? 'reviewlens start (server)' : undefined,
+  });
   const closers: (() => Promise<void>)[] = [() => meta.close()];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch(() => {});
   };
   try {
     const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
-    const cache = await openCache(config);
+    const cache = await openCache(config, log);
     if (cache.close) closers.push(() => cache.close?.() ?? Promise.resolve());
     const registry = new ModelRegistry(meta, blobs);
     const boot = await registry.bootstrap(BUNDLED_ARTIFACT);
@@ -182,6 +226,7 @@ export async function createContext(config: Config, log: (msg: string) => void =
       {
         cacheLookup: (hit) => metrics.cacheLookups.inc({ result: hit ? 'hit' : 'miss' }),
         similarTtlMs: config.retrieval.similarCacheSeconds * 1000,
+        similarTimeoutMs: config.retrieval.similarTimeoutMs,
       },
     );
     metrics.setModel(service.model);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isAppError, TimeoutError } from '../core/errors.js';
+import type { CacheHealth } from '../storage/index.js';
 import type { AppContext } from './context.js';
 import { analysisSchema, errorSchema } from './schemas.js';
 
@@ -29,7 +30,12 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: AppContext, decode:
     {
       config: { scope: 'public' },
       schema: {
-        summary: 'Readiness: 200 when the model is loaded and every store answers, else 503 with the reasons',
+        summary:
+          'Readiness: 200 when analyses can be served (status ok, or degraded naming what is away or in fallback), else 503',
+        description:
+          '`status`: `ok`; `degraded` (200: `degraded` lists the checks that are down or served by a fallback: ' +
+          'the metadata database, the Redis cache or rate-limit store standing in in-process); `unavailable` (503). ' +
+          'Each check says `ok`, and for the cache and the rate limits `backend`, `mode` (primary or fallback) and why.',
         tags: ['operations'],
         response: {
           '2xx': { type: 'object', additionalProperties: true },
@@ -39,14 +45,27 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: AppContext, decode:
     },
     async (_req, reply) => {
       const [metadata, blobs] = await Promise.all([ctx.meta.status(), ctx.blobs.status()]);
-      const checks: Record<string, { ok: boolean; error?: string }> = {
-        model: { ok: true },
-        metadata,
-        blobs,
-        cache: ctx.cache.connected()
-          ? { ok: true }
-          : { ok: false, error: `the ${ctx.cache.backend} cache is not connected` },
+      const cache: CacheHealth = ctx.cache.health?.() ?? {
+        ok: ctx.cache.connected(),
+        backend: ctx.cache.backend,
+        mode: 'primary',
+        ...(ctx.cache.connected() ? {} : { error: `the ${ctx.cache.backend} cache is not connected` }),
       };
+      const checks: Record<string, { ok: boolean; error?: string; mode?: string; affects?: string }> = {
+        model: { ok: true },
+        metadata: metadata.ok
+          ? metadata
+          : {
+              ...metadata,
+              // What still works: analyses (and search) need no database; keys verified lately stay valid.
+              affects:
+                'routes that read or write the database (keys, queue, labels, models, pipeline, reviews) answer 503; ' +
+                'analysis and search go on; API keys verified before the outage stay accepted',
+            },
+        blobs,
+        cache,
+      };
+      if (app.rateLimitHealth) checks.rate_limit = app.rateLimitHealth();
       if (ctx.retrieval) {
         try {
           await ctx.retrieval.backend.count();
@@ -57,10 +76,21 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: AppContext, decode:
       } else {
         checks.search_index = { ok: false, error: ctx.retrievalError ?? 'not configured' };
       }
-      // The search index is optional for serving analyses: it is reported, not required.
-      const required = ['model', 'metadata', 'blobs', 'cache'];
+      // Analyses need the model and the blob store. A database, cache or rate-limit store that is away
+      // degrades the server (listed in `degraded`) without taking it out of service: the cache and the
+      // limits fall back to in-process ones, and only the routes that need the database answer 503.
+      const required = ['model', 'blobs', 'cache'];
       const ready = required.every((k) => checks[k]?.ok);
-      return reply.status(ready ? 200 : 503).send({ ready, model: ctx.service.model, checks });
+      const degraded = Object.entries(checks)
+        .filter(([k, c]) => k !== 'search_index' && (!c.ok || c.mode === 'fallback'))
+        .map(([k]) => k);
+      return reply.status(ready ? 200 : 503).send({
+        ready,
+        status: !ready ? 'unavailable' : degraded.length ? 'degraded' : 'ok',
+        degraded,
+        model: ctx.service.model,
+        checks,
+      });
     },
   );
 

@@ -20,6 +20,34 @@ import {
 
 type Decode = (value: string, maxBytes: number) => Buffer;
 
+/** When the search answer was handed to the serializer, per reply (for the `serialize` Server-Timing entry). */
+const serializeStart = new WeakMap<object, { at: number; stages: string }>();
+
+/**
+ * Route hooks that put a search's stage timings in a `Server-Timing` header, with `serialize` (the time
+ * from the handler's answer to its JSON text, which the body's `timings_ms` cannot hold) added.
+ */
+const serverTiming = {
+  async preSerialization(_req: FastifyRequest, reply: object, payload: unknown) {
+    const t = (payload as { timings_ms?: Record<string, number> } | null)?.timings_ms;
+    if (t) {
+      const stages = Object.entries(t)
+        .map(([k, v]) => `${k};dur=${v}`)
+        .join(', ');
+      serializeStart.set(reply, { at: performance.now(), stages });
+    }
+    return payload;
+  },
+  async onSend(_req: FastifyRequest, reply: { header(k: string, v: string): unknown }, payload: unknown) {
+    const s = serializeStart.get(reply);
+    if (s) {
+      const dur = Math.round((performance.now() - s.at) * 100) / 100;
+      reply.header('server-timing', `${s.stages}, serialize;dur=${dur}`);
+    }
+    return payload;
+  },
+};
+
 interface SearchBody {
   text?: string;
   image_base64?: string;
@@ -126,6 +154,7 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
         },
         response: { 200: searchResultSchema, '4xx': errorSchema, '5xx': errorSchema },
       },
+      ...serverTiming,
     },
     async (req) => {
       const retrieval = need(ctx);
@@ -285,7 +314,11 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
     {
       // Public: the id is the photo's sha256, so only someone who was given the URL can fetch it.
       config: { scope: 'public' },
-      schema: { summary: 'A stored review photo, as uploaded', tags: ['search'], params: photoParam },
+      schema: {
+        summary: 'A stored review photo, as uploaded less its EXIF (GPS, device); HEIC as JPEG',
+        tags: ['search'],
+        params: photoParam,
+      },
     },
     async (req, reply) => {
       const bytes = await photo((req.params as { id: string }).id);

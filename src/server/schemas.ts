@@ -267,10 +267,19 @@ export const searchResultSchema = {
     rerank_error: { type: 'string', description: 'Set when reranking failed; the fused order is returned.' },
     timings_ms: {
       type: 'object',
+      description:
+        'Milliseconds per stage: query encoding, each candidate list (bm25, dense, image; they run concurrently), ' +
+        'fusion, retrieve (the lists and fusion, wall time), rerank, fetch (stored fields of the hits), total. ' +
+        'Serialising the answer is in the Server-Timing header (serialize).',
       properties: {
         encode: { type: 'number' },
+        bm25: { type: 'number' },
+        dense: { type: 'number' },
+        image: { type: 'number' },
+        fusion: { type: 'number' },
         retrieve: { type: 'number' },
         rerank: { type: 'number' },
+        fetch: { type: 'number' },
         total: { type: 'number' },
       },
     },

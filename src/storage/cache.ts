@@ -1,5 +1,21 @@
 import { LRUCache } from 'lru-cache';
 
+/** A cache's state for readiness reports: which backend serves, and whether a fallback stands in for it. */
+export interface CacheHealth {
+  /** False when the cache cannot serve at all. */
+  ok: boolean;
+  /** The configured backend (`redis`, `memory`). */
+  backend: string;
+  /** `primary`: the configured backend serves; `fallback`: the in-process cache stands in for it. */
+  mode: 'primary' | 'fallback';
+  /** The backend standing in (`memory`), in `fallback` mode. */
+  fallback?: string;
+  /** Since when the fallback serves (ISO 8601). */
+  since?: string;
+  /** Why the fallback serves. */
+  error?: string;
+}
+
 /** Port: a key-value cache of JSON-serialisable values. */
 export interface Cache<V extends object> {
   get(key: string): Promise<V | undefined>;
@@ -8,6 +24,8 @@ export interface Cache<V extends object> {
   clear(): Promise<void>;
   /** Whether the cache backend is reachable (always true in-process). */
   connected(): boolean;
+  /** Which backend serves now (adapters with a fallback); without it, `connected()` says all. */
+  health?(): CacheHealth;
   readonly backend: string;
 }
 

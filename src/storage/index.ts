@@ -1,4 +1,5 @@
 export { type BlobStore, LocalBlobStore } from './blobs.js';
-export { type Cache, LruCache } from './cache.js';
+export { type Cache, type CacheHealth, LruCache } from './cache.js';
+export { type FailureReporting, FallbackCache, type FallbackCacheOptions } from './fallback-cache.js';
 export * from './metadata/index.js';
 export { RedisCache, type RedisCacheOptions } from './redis-cache.js';

@@ -77,17 +77,49 @@ export class RedisCache<V extends object> implements Cache<V> {
   errors = 0;
   /** The last failure's message, for logs and health reports. */
   lastError: string | undefined;
+  /** When the last failure happened (ms since the epoch; 0: never), for a fallback to know Redis is failing. */
+  lastErrorAt = 0;
 
   private constructor(
     private readonly client: Redis,
     private readonly ttlSeconds: number,
     /** The key prefix every entry is stored under. */
     readonly keyPrefix: string,
+    /** The server's URL, password masked, for messages. */
+    readonly url: string,
   ) {
     // ioredis reports connection trouble as 'error' events; without a listener it prints them.
     client.on('error', (e: Error) => {
-      this.lastError = e.message;
+      this.lastError = e.message || (e as NodeJS.ErrnoException).code || 'connection error';
+      this.lastErrorAt = Date.now();
     });
+  }
+
+  private static client(opts: RedisCacheOptions, lazyConnect: boolean): Redis {
+    return new Redis(opts.url, {
+      lazyConnect,
+      connectTimeout: opts.connectTimeoutMs ?? 3000,
+      commandTimeout: opts.commandTimeoutMs ?? 500,
+      // Commands fail at once while disconnected, and are not replayed after a reconnect.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // Reconnect in the background after a run-time loss, backing off up to 2 s.
+      retryStrategy: (times) => Math.min(times * 100, 2000),
+    });
+  }
+
+  /**
+   * A cache whose client connects in the background and keeps reconnecting (every 2 s at most) for as
+   * long as Redis is not there: it never fails. Until Redis answers, `connected()` is false and every
+   * operation fails softly as described on the class; a {@link FallbackCache} in front serves meanwhile.
+   */
+  static connectInBackground<V extends object>(opts: RedisCacheOptions): RedisCache<V> {
+    return new RedisCache<V>(
+      RedisCache.client(opts, false),
+      opts.ttlSeconds,
+      opts.keyPrefix ?? 'reviewlens:',
+      maskRedisUrl(opts.url),
+    );
   }
 
   /**
@@ -96,17 +128,8 @@ export class RedisCache<V extends object> implements Cache<V> {
    */
   static async connect<V extends object>(opts: RedisCacheOptions): Promise<RedisCache<V>> {
     const connectTimeoutMs = opts.connectTimeoutMs ?? 3000;
-    const client = new Redis(opts.url, {
-      lazyConnect: true,
-      connectTimeout: connectTimeoutMs,
-      commandTimeout: opts.commandTimeoutMs ?? 500,
-      // Commands fail at once while disconnected, and are not replayed after a reconnect.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      // Reconnect in the background after a run-time loss, backing off up to 2 s.
-      retryStrategy: (times) => Math.min(times * 100, 2000),
-    });
-    const cache = new RedisCache<V>(client, opts.ttlSeconds, opts.keyPrefix ?? 'reviewlens:');
+    const client = RedisCache.client(opts, true);
+    const cache = new RedisCache<V>(client, opts.ttlSeconds, opts.keyPrefix ?? 'reviewlens:', maskRedisUrl(opts.url));
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -131,9 +154,11 @@ export class RedisCache<V extends object> implements Cache<V> {
     return this.keyPrefix + key;
   }
 
-  private fail(e: unknown): void {
+  /** Counts a failure; `outage` false for one that says nothing about Redis itself (an undecodable entry). */
+  private fail(e: unknown, outage = true): void {
     this.errors++;
     this.lastError = (e as Error).message;
+    if (outage) this.lastErrorAt = Date.now();
   }
 
   /** The cached value, or undefined on a miss, an expired entry, or any Redis failure. */
@@ -149,7 +174,7 @@ export class RedisCache<V extends object> implements Cache<V> {
     try {
       return JSON.parse(raw, float32Reviver) as V;
     } catch (e) {
-      this.fail(e);
+      this.fail(e, false);
       return undefined;
     }
   }

@@ -3,7 +3,7 @@ import { bootstrapMacroF1, type Interval } from '../evaluation/bootstrap.js';
 import { classificationMetrics } from '../evaluation/metrics.js';
 import type { SentimentAnalyzer } from '../sentiment/analyzer.js';
 import type { Example } from './datasets.js';
-import { readImageSource } from './image-source.js';
+import { type ImageSourceOptions, readImageSource } from './image-source.js';
 
 export interface EvaluationReport {
   n: number;
@@ -18,12 +18,14 @@ export interface EvaluationReport {
 
 /**
  * Scores an analyzer on labelled examples exactly as the server answers them (text plus the photo when
- * it can be read; an unreadable photo is counted and the review is analysed on its text).
+ * it can be read; an unreadable photo is counted and the review is analysed on its text). Photo URLs are
+ * fetched with `source.fetcher` (the SSRF guard).
  */
 export async function evaluateAnalyzer(
   analyzer: SentimentAnalyzer,
   examples: Example[],
   log: (m: string) => void = () => {},
+  source: ImageSourceOptions = {},
 ): Promise<EvaluationReport> {
   const yTrue: number[] = [];
   const yPred: number[] = [];
@@ -33,7 +35,7 @@ export async function evaluateAnalyzer(
     let image: Buffer | undefined;
     if (e.image) {
       try {
-        image = await readImageSource(e.image);
+        image = await readImageSource(e.image, source);
       } catch {
         unreadable++;
       }

@@ -7,7 +7,7 @@ import type { DecodedImage } from '../models/image-input.js';
 import { decodeImage } from '../models/image-input.js';
 import type { Example } from './datasets.js';
 import { FeatureCache } from './feature-cache.js';
-import { readImageSource } from './image-source.js';
+import { type ImageSourceOptions, readImageSource } from './image-source.js';
 import { type Split, stratifiedSplit } from './split.js';
 
 export const TEXT_ENCODER = 'all-MiniLM-L6-v2';
@@ -69,7 +69,7 @@ export interface ImageVariant {
  * Vectors of the photos at `paths` (files or http(s) URLs) from an image encoder, through the disk
  * cache keyed by the photo's bytes. A photo that cannot be read or decoded is logged and gives null.
  * With `variant`, the vectors of the transformed photos (decoded and resized as the served model does,
- * then transformed), keyed by sha256(tag + bytes).
+ * then transformed), keyed by sha256(tag + bytes). URLs are fetched with `source.fetcher` (the SSRF guard).
  */
 export async function imageFeatures(
   enc: Pick<Encoder<DecodedImage>, 'encode'> & { inputSize: number },
@@ -77,6 +77,7 @@ export async function imageFeatures(
   paths: string[],
   log: (m: string) => void,
   variant?: ImageVariant,
+  source: ImageSourceOptions = {},
 ): Promise<Array<Float32Array | null>> {
   const out: Array<Float32Array | null> = [];
   const what = variant ? `${variant.tag.replace(/\0/g, '')} image features` : 'image features';
@@ -85,7 +86,7 @@ export async function imageFeatures(
   for (let i = 0; i < paths.length; i++) {
     let bytes: Buffer;
     try {
-      bytes = await readImageSource(paths[i] as string);
+      bytes = await readImageSource(paths[i] as string, source);
     } catch (e) {
       failed++;
       log(`  image ${paths[i]} skipped: ${(e as Error).message.split('\n')[0]}`);

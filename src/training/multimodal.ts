@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { sha256 } from '../core/ids.js';
@@ -18,6 +18,7 @@ import {
 import { NgramLogReg } from '../models/heads/ngram-logreg.js';
 import { SoftmaxHead, type SoftmaxHeadJSON } from '../models/heads/softmax.js';
 import { loadEncoders } from '../models/index.js';
+import type { SafeFetcher } from '../net/index.js';
 import { composeReviews } from './augment.js';
 import { productPolaritySets } from './corpora.js';
 import { trainDamageModel } from './damage.js';
@@ -62,6 +63,8 @@ export interface MultimodalOptions {
    * (src/training/damage.ts); a base model's when adapting; `false` for none.
    */
   damage?: FusionComponents['damage'] | false;
+  /** Fetches photo URLs in `data` (the SSRF guard with the config's allow list); default: no allow list. */
+  fetcher?: SafeFetcher;
 }
 
 const idx = (s: Sentiment) => SENTIMENTS.indexOf(s);
@@ -147,6 +150,8 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       icache,
       withPhoto.map((e) => e.image as string),
       log,
+      undefined,
+      { fetcher: opts.fetcher },
     );
     withPhoto.forEach((e, i) => {
       const v = iv[i];
@@ -603,7 +608,11 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     ...(labeling ? { labeling } : {}),
   };
   mkdirSync(dirname(opts.out), { recursive: true });
-  writeFileSync(opts.out, `${JSON.stringify(artifact)}\n`);
+  // Written beside the target and renamed over it, so a process killed while writing never leaves a
+  // truncated artifact (the default target is the model the repository ships).
+  const tmp = `${opts.out}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(artifact)}\n`);
+  renameSync(tmp, opts.out);
   log(`wrote ${opts.out} (${version})`);
   const { gate_eval: _omit, ...shown } = metrics;
   log(JSON.stringify(shown, (k, v) => (k === 'bins' ? undefined : typeof v === 'number' ? r6(v) : v), 2));

@@ -35,9 +35,19 @@ export async function runTraining(
     const { decision, registered, blob } = await registry.registerGated(bytes, opts.out, opts.gate);
     let promoted = false;
     if (registered) {
-      await registry.setAlias(STAGING, artifact.name, artifact.version, 'register', `training run ${runId}`);
+      // An alias already on this version is left as it is: a run redone after a crash (same data, same seed,
+      // same version) adds no second history entry.
+      const on = async (alias: string) => {
+        const a = await registry.alias(alias);
+        return a?.name === artifact.name && a.version === artifact.version;
+      };
+      if (!(await on(STAGING))) {
+        await registry.setAlias(STAGING, artifact.name, artifact.version, 'register', `training run ${runId}`);
+      }
       if (opts.promote) {
-        await registry.promote(artifact.name, artifact.version, PRODUCTION, `training run ${runId}`);
+        if (!(await on(PRODUCTION))) {
+          await registry.promote(artifact.name, artifact.version, PRODUCTION, `training run ${runId}`);
+        }
         promoted = true;
       }
     }

@@ -69,4 +69,44 @@ describe('reviewlens keys', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no API key with prefix nosuchpx');
   });
+
+  it('rotate prints the new key once, with the same name and scopes; the old key stops, or after --grace-seconds', async () => {
+    const dataDir = tempDir();
+    const made = JSON.parse(
+      (await cli(dataDir, ['keys', 'create', '--name', 'checkout', '--scopes', 'analyze,search', '--json'])).stdout,
+    ) as { key: string; id: number; prefix: string };
+
+    const rotated = await cli(dataDir, ['keys', 'rotate', made.prefix]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const key = /rl_[0-9A-Za-z]{8}_[0-9A-Za-z]{32,}/.exec(rotated.stdout)?.[0];
+    expect(key).toBeDefined();
+    if (!key) return;
+    expect(count(rotated.stdout, key)).toBe(1);
+    expect(rotated.stdout).not.toContain(made.key);
+    expect(rotated.stdout).toContain(`rotated API key ${made.id} "checkout" (${made.prefix}): the old key is revoked`);
+    expect(rotated.stdout).toContain('will not be shown again');
+    expect(await withStore(dataDir, (k) => k.verify(made.key))).toBeUndefined();
+    expect(await withStore(dataDir, (k) => k.verify(key))).toMatchObject({
+      name: 'checkout',
+      scopes: ['analyze', 'search'],
+    });
+
+    const graced = await cli(dataDir, ['keys', 'rotate', key.split('_')[1] ?? '', '--grace-seconds', '600', '--json']);
+    expect(graced.code, graced.stderr).toBe(0);
+    const out = JSON.parse(graced.stdout) as { key: string; old: { revokedAt: string }; note: string };
+    expect(out.note).toContain('shown only once');
+    expect(Date.parse(out.old.revokedAt)).toBeGreaterThan(Date.now() + 500_000);
+    expect(await withStore(dataDir, (k) => k.verify(key))).toBeDefined(); // still in its grace period
+    expect(await withStore(dataDir, (k) => k.verify(out.key))).toBeDefined();
+    const list = await cli(dataDir, ['keys', 'list']);
+    expect(list.stdout).toMatch(/from \d{4}-\d\d-\d\d /);
+    expect(list.stdout).not.toContain(out.key);
+
+    const again = await cli(dataDir, ['keys', 'rotate', String(made.id)]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('revoked already');
+    const badGrace = await cli(dataDir, ['keys', 'rotate', String(made.id + 1), '--grace-seconds', 'soon']);
+    expect(badGrace.code).toBe(1);
+    expect(badGrace.stderr).toContain('grace period must be a whole number of seconds');
+  });
 });

@@ -29,10 +29,16 @@ let server: RunningServer;
 let browser: Browser;
 let adminKey: string;
 
+/** What the server's Content-Security-Policy blocked, as Chromium reports it on the console (should be nothing). */
+const cspViolations: string[] = [];
+
 async function newPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => {
     throw e;
+  });
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
   });
   return page;
 }
@@ -276,5 +282,11 @@ describe('web UI', () => {
     await expect.poll(() => page.getByTestId('runs').textContent()).toContain('index 100%');
     await page.screenshot({ path: join(SHOTS, 'pipeline.png'), fullPage: true });
     await page.close();
+  });
+
+  it('runs under the strict Content-Security-Policy: every page above worked and the browser blocked nothing', async () => {
+    const res = await fetch(`${server.url}/`);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(cspViolations).toEqual([]);
   });
 });

@@ -14,8 +14,12 @@ afterAll(async () => {
   await site.close();
 });
 
-/** `reviewlens ARGS` on `dataDir`, with no per-domain delay (one local server stands in for every shop). */
-const cli = (args: string[], dataDir: string) => runCli(dataDir, args, { REVIEWLENS_INGEST_DOMAIN_DELAY_MS: '0' });
+/**
+ * `reviewlens ARGS` on `dataDir`, with no per-domain delay (one local server stands in for every shop) and
+ * 127.0.0.1 on the SSRF guard's allow list (the server listens there).
+ */
+const cli = (args: string[], dataDir: string) =>
+  runCli(dataDir, args, { REVIEWLENS_INGEST_DOMAIN_DELAY_MS: '0', REVIEWLENS_INGEST_ALLOW_HOSTS: '127.0.0.1' });
 
 describe('reviewlens ingest', () => {
   it('crawls, prints progress and a summary, skips what it has on a second run, and lists its sources', async () => {

@@ -3,12 +3,16 @@ import { type IngestDeps, runIngest } from '../../src/ingest/index.js';
 import { LocalBlobStore, MetadataStore } from '../../src/storage/index.js';
 import { tempDir } from '../helpers/paths.js';
 
-/** A config for crawling the local test site: no delay between pages, short backoff, a temp data dir. */
+/**
+ * A config for crawling the local test site: no delay between pages, short backoff, a temp data dir, and
+ * 127.0.0.1 (where the site listens) on the SSRF guard's allow list.
+ */
 export function testConfig(overrides: Record<string, unknown> = {}) {
   return loadConfig({
     env: {},
     overrides: {
       dataDir: tempDir('reviewlens-ingest-'),
+      'ingest.allowHosts': ['127.0.0.1'],
       'ingest.domainDelayMs': 0,
       'ingest.retryBaseMs': 10,
       'ingest.photos': false,

@@ -22,6 +22,8 @@ export interface Site {
   hits: Map<string, number>;
   /** Most `/delayed/` requests that were being answered at the same time. */
   maxInFlight(): number;
+  /** TCP connections accepted so far (the SSRF tests check that a refused fetch made none). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -73,12 +75,15 @@ export async function startSite(): Promise<Site> {
     if (p === '/photos/not-an-image.jpg') return send(200, 'image/jpeg', 'this is text, not a JPEG');
     send(404, 'text/plain', 'not found');
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
     maxInFlight: () => maxInFlight,
+    connections: () => connections,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewContentId, sha256, UnsupportedMediaError } from '../../src/core/index.js';
 import {
@@ -14,7 +15,7 @@ import { tempDir } from '../helpers/paths.js';
 
 /**
  * Deterministic stand-in encoders for the fusion and paging logic: a text vector counts a few topic
- * words; a "photo" is 2 bytes read as a vector. The real encoders are exercised in test/server/search.test.ts.
+ * words; a "photo" is a 1x1 PNG whose pixel's red and green values are its vector. The real encoders are exercised in test/server/search.test.ts.
  */
 const TOPICS = ['battery', 'screen', 'shipping', 'price'];
 function topicVector(text: string): Float32Array {
@@ -23,12 +24,21 @@ function topicVector(text: string): Float32Array {
   v[0] = (v[0] as number) + 0.01; // never the zero vector
   return v;
 }
+/** A real 1x1 PNG whose pixel is (r, g, 0): the stored photo must be an image (its metadata is stripped on store). */
+async function png(r: number, g: number): Promise<Uint8Array> {
+  const create = { width: 1, height: 1, channels: 3 as const, background: { r, g, b: 0 } };
+  return new Uint8Array(await sharp({ create }).png().toBuffer());
+}
+const P10 = await png(1, 0);
+const P01 = await png(0, 1);
+const P11 = await png(1, 1);
 const encoders: ReviewEncoders = {
   texts: async (ts) => ts.map(topicVector),
   text: async (t) => topicVector(t),
   async image(bytes) {
     if (bytes[0] === 0xff) throw new UnsupportedMediaError('not an image', 'image');
-    return Float32Array.from([bytes[0] as number, bytes[1] as number].map((x) => x + 0.01));
+    const { data } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+    return Float32Array.from([data[0] as number, data[1] as number].map((x) => x + 0.01));
   },
 };
 
@@ -49,17 +59,17 @@ describe('ReviewIndexer', () => {
     const reviews = [
       { text: 'Battery lasts forever', product: 'p1', rating: 5, label: 'positive' as const },
       { text: 'Battery died in a day', product: 'p1', rating: 1, label: 'negative' as const, date: '2026-03-01' },
-      { text: 'Screen arrived cracked from shipping', product: 'p2', rating: 1, image: Uint8Array.from([1, 0]) },
-      { text: 'Fair price, screen is fine', product: 'p2', rating: 4, image: Uint8Array.from([0, 1]) },
+      { text: 'Screen arrived cracked from shipping', product: 'p2', rating: 1, image: P10 },
+      { text: 'Fair price, screen is fine', product: 'p2', rating: 4, image: P01 },
       { text: 'Battery lasts forever', product: 'p1', rating: 5 }, // same review again in the same input
     ];
     const r1 = await indexer.index(reviews);
     expect(r1).toMatchObject({ added: 4, duplicate: 1, withPhoto: 2, failed: [] });
     expect(r1.ids[0]).toBe(reviewContentId({ text: 'Battery lasts forever', product: 'p1' }));
-    expect(r1.ids[2]).toBe(reviewContentId(reviews[2] as { text: string }, sha256(Uint8Array.from([1, 0]))));
+    expect(r1.ids[2]).toBe(reviewContentId(reviews[2] as { text: string }, sha256(P10)));
     const stored = (await backend.records([r1.ids[2] as string])).get(r1.ids[2] as string);
-    expect(stored?.imageId).toBe(sha256(Uint8Array.from([1, 0])));
-    expect(Array.from(await blobs.get(stored?.imageId as string))).toEqual([1, 0]);
+    expect(stored?.imageId).toBe(sha256(P10));
+    expect(Array.from(await blobs.get(stored?.imageId as string))).toEqual(Array.from(P10));
 
     const r2 = await indexer.index(reviews.slice(0, 2));
     expect(r2).toMatchObject({ added: 0, duplicate: 2 });
@@ -112,20 +122,20 @@ describe('HybridSearcher', () => {
 
   it('searches by photo alone, or by text and photo, and can exclude ids', async () => {
     const s = searcher();
-    const byPhoto = await s.search({ image: Uint8Array.from([1, 0]), k: 5 });
+    const byPhoto = await s.search({ image: P10, k: 5 });
     expect(byPhoto.stages).toEqual(['image']);
     expect(byPhoto.hits.map((h) => h.review.text)).toEqual([
       'Screen arrived cracked from shipping',
       'Fair price, screen is fine',
     ]);
-    const both = await s.search({ text: 'screen', image: Uint8Array.from([1, 0]) });
+    const both = await s.search({ text: 'screen', image: P10 });
     expect(both.stages).toEqual(['bm25', 'dense', 'image']);
     const first = both.hits[0];
     expect(first?.scores.image_rank).toBeGreaterThanOrEqual(1);
     expect(both.hits.some((h) => h.scores.image_rank === 1)).toBe(true);
     const without = await s.search({
       text: 'screen',
-      image: Uint8Array.from([1, 0]),
+      image: P10,
       excludeIds: [first?.id as string],
     });
     expect(without.hits.map((h) => h.id)).not.toContain(first?.id);
@@ -160,6 +170,6 @@ describe('HybridSearcher', () => {
     await expect(s.search({ text: 'x', k: 0 })).rejects.toThrow(/k must be/);
     await expect(s.search({ text: 'x', k: 1000 })).rejects.toThrow(/k must be/);
     await expect(s.search({ text: 'x', offset: -1 })).rejects.toThrow(/offset/);
-    await expect(s.search({ image: Uint8Array.from([1, 1]), mode: 'bm25' })).rejects.toThrow(/needs a text query/);
+    await expect(s.search({ image: P11, mode: 'bm25' })).rejects.toThrow(/needs a text query/);
   });
 });

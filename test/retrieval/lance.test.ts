@@ -147,6 +147,8 @@ describe('LanceReviewIndex', () => {
       textVector: Float32Array.from({ length: 8 }, rnd),
     }));
     await big.upsertVectors(items);
+    // The HNSW index is built by the background maintenance, not by the write.
+    await big.maintainNow();
     const s = await big.stats();
     expect(s.indices.map((i) => i.type)).toContain('IvfHnswSq');
     const q = items[123]?.textVector as Float32Array;

@@ -83,6 +83,56 @@ describe('ApiKeyStore', () => {
     await expect(keys.revoke('999999')).rejects.toThrow(/no API key with id 999999/);
   });
 
+  it('rotates a key: a new key with the same name and scopes, the old one revoked at once', async () => {
+    const old = await keys.create({ name: 'checkout', scopes: 'analyze,search' });
+    expect(await keys.verify(old.key)).toBeDefined(); // now cached
+    const { created, old: info } = await keys.rotate(old.prefix);
+    expect(created).toMatchObject({ name: 'checkout', scopes: ['analyze', 'search'] });
+    expect(created.key).not.toBe(old.key);
+    expect(created.prefix).not.toBe(old.prefix);
+    expect(info).toMatchObject({ id: old.id, revokedAt: expect.any(Date) });
+    expect(await keys.verify(old.key)).toBeUndefined();
+    expect(await keys.verify(created.key)).toMatchObject({ id: created.id, scopes: ['analyze', 'search'] });
+
+    await expect(keys.rotate(old.id)).rejects.toMatchObject({ statusCode: 400, message: /revoked already/ });
+    await expect(keys.rotate('nosuchpx')).rejects.toMatchObject({ statusCode: 404 });
+    for (const bad of [-1, 1.5, Number.NaN, 31 * 24 * 3600]) {
+      await expect(keys.rotate(created.id, { graceSeconds: bad })).rejects.toMatchObject({ field: 'graceSeconds' });
+    }
+    expect(await keys.verify(created.key)).toBeDefined(); // a refused rotation changed nothing
+  });
+
+  it('rotates with a grace period: the old key works until it ends, and never longer from the cache', async () => {
+    let now = Date.now();
+    const server = new ApiKeyStore(meta, { now: () => now, cacheTtlMs: 30_000 });
+    const old = await keys.create({ name: 'grace', scopes: 'label' });
+    const { created, old: info } = await keys.rotate(old.id, { graceSeconds: 10 });
+    expect(info.revokedAt!.getTime()).toBeGreaterThan(Date.now());
+    expect(await server.verify(old.key)).toMatchObject({ id: old.id }); // in its grace period, and cached
+    expect(await server.verify(created.key)).toMatchObject({ id: created.id });
+    // The grace period ends (moved into the past in the database; the server's clock 11 s on): the cached
+    // verification ends with it, not 30 s after it was cached.
+    await meta.db
+      .updateTable('api_keys')
+      .set({ revoked_at: new Date(Date.now() - 1000) })
+      .where('id', '=', old.id)
+      .execute();
+    now += 11_000;
+    expect(await server.verify(old.key)).toBeUndefined();
+    expect(await server.verify(created.key)).toBeDefined();
+    await expect(keys.rotate(old.id)).rejects.toMatchObject({ statusCode: 400 });
+
+    // Revoking a key during its grace period revokes it at once; rotating again never lengthens it.
+    const a = await keys.create({ name: 'grace-2', scopes: 'label' });
+    const first = await keys.rotate(a.id, { graceSeconds: 60 });
+    const second = await keys.rotate(a.id, { graceSeconds: 600 });
+    expect(second.old.revokedAt!.getTime()).toBe(first.old.revokedAt!.getTime());
+    expect(await keys.verify(a.key)).toBeDefined();
+    expect((await keys.revoke(a.id)).alreadyRevoked).toBe(false);
+    expect(await keys.verify(a.key)).toBeUndefined();
+    expect((await keys.revoke(a.id)).alreadyRevoked).toBe(true);
+  });
+
   it('trusts a verified key for the cache TTL: another process revoking it is seen when the TTL expires', async () => {
     let now = 1_000_000;
     const server = new ApiKeyStore(meta, { now: () => now, cacheTtlMs: 30_000 });

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server, Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../src/core/errors.js';
 import { RedisCache } from '../../src/storage/index.js';
 import { float32Replacer, float32Reviver, maskRedisUrl } from '../../src/storage/redis-cache.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 /**
  * RedisCache against a real Redis server (127.0.0.1:6379, which `.ci/run` starts when it is not
@@ -45,65 +46,6 @@ async function closedPort(): Promise<number> {
   const { port } = s.address() as { port: number };
   await new Promise((r) => s.close(r));
   return port;
-}
-
-/**
- * A TCP proxy to Redis that the test controls: `silence()` keeps the connections open but drops
- * every byte from then on (a hung server), `kill()` closes everything (Redis gone), `start()` again
- * on the same port brings it back.
- */
-class ControlledProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  silent = false;
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async start(): Promise<void> {
-    this.silent = false;
-    const server = createServer((client) => {
-      const upstream = new Socket().connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => this.sockets.delete(s));
-      }
-      client.on('data', (d) => {
-        if (!this.silent) upstream.write(d);
-      });
-      upstream.on('data', (d) => {
-        if (!this.silent) client.write(d);
-      });
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  silence(): void {
-    this.silent = true;
-  }
-
-  async kill(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise((r) => server.close(r));
-  }
-
-  url(): string {
-    const u = new URL(REDIS_URL);
-    u.hostname = '127.0.0.1';
-    u.port = String(this.port);
-    return u.toString();
-  }
 }
 
 describe('Float32Array JSON round trip', () => {
@@ -269,10 +211,10 @@ describe.skipIf(skip)('RedisCache against a real Redis server', () => {
 
   it('answers a miss quickly and counts an error when the server stops answering, then goes on', async () => {
     const u = new URL(REDIS_URL);
-    const proxy = new ControlledProxy({ host: u.hostname, port: Number(u.port || 6379) });
+    const proxy = new TcpProxy({ host: u.hostname, port: Number(u.port || 6379) });
     await proxy.start();
     try {
-      const cache = await connect({ keyPrefix: freshPrefix(), url: proxy.url(), commandTimeoutMs: 300 });
+      const cache = await connect({ keyPrefix: freshPrefix(), url: proxy.url(REDIS_URL), commandTimeoutMs: 300 });
       await cache.set('x', sample());
       expect((await cache.get('x'))?.label).toBe('positive');
       expect(cache.errors).toBe(0);

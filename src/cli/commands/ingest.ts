@@ -50,7 +50,9 @@ export function registerIngestCommands(program: Command): void {
     .description(
       'crawl shop pages, extract every review (text, rating, title, author, date, photos, product, URL)\n' +
         'with no site-specific rules, and store the new ones with provenance (reviews already stored are\n' +
-        'skipped). With no URL and no --sources, the bandit picks known sources from the strategy memory.',
+        'skipped). With no URL and no --sources, the bandit picks known sources from the strategy memory.\n' +
+        'Loopback, private, link-local, multicast and cloud metadata addresses are refused (pages, redirects,\n' +
+        'photos) unless REVIEWLENS_INGEST_ALLOW_HOSTS (ingest.allowHosts) lists them, e.g. 127.0.0.1,intranet.example.',
     )
     .argument('[urls...]', 'product or review pages (http:// or https://)')
     .option('-s, --sources <file>', 'a YAML/JSON sources file: a list of URLs or of { url, crawler }')

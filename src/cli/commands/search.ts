@@ -37,7 +37,8 @@ export function registerSearchCommands(program: Command): void {
     .description(
       'add reviews to the search index from a file: .jsonl, .csv or .tsv with text (required), title, product,\n' +
         'rating, date (ISO 8601), source, label (positive/negative/neutral or 1-5 stars) and image (a path or URL).\n' +
-        'Reviews already indexed (same text, product and photo) are skipped.',
+        'Reviews already indexed (same text, product and photo) are skipped. Image URLs on loopback, private,\n' +
+        'link-local or metadata addresses are refused unless REVIEWLENS_INGEST_ALLOW_HOSTS lists them.',
     )
     .option('-d, --data <file>', 'the reviews to index')
     .option('--images <dir>', "folder that relative image paths are resolved against (default: the file's)")
@@ -54,6 +55,8 @@ export function registerSearchCommands(program: Command): void {
         const cfg = cliConfig(program, { 'log.level': 'silent' });
         const { readReviewFile } = await import('../../retrieval/review-file.js');
         const { readImageSource } = await import('../../training/image-source.js');
+        // Photo URLs in --data go through the SSRF guard, with ingest.allowHosts as its allow list.
+        const fetcher = (await import('../../net/index.js')).fetcherFromConfig(cfg);
         const file = resolve(o.data);
         const { rows: all, skipped } = readReviewFile(file, {
           ...(o.images ? { imagesDir: o.images } : {}),
@@ -75,7 +78,7 @@ export function registerSearchCommands(program: Command): void {
               let bytes: Uint8Array | undefined;
               if (image) {
                 try {
-                  bytes = await readImageSource(image, { maxBytes: cfg.limits.maxImageBytes });
+                  bytes = await readImageSource(image, { maxBytes: cfg.limits.maxImageBytes, fetcher });
                 } catch (e) {
                   // The review is indexed without its photo; the failure is reported, not hidden.
                   photoErrors.push({ row: row.row, error: `photo ${image}: ${(e as Error).message}` });

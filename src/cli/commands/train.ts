@@ -13,7 +13,9 @@ export function registerTrainCommands(program: Command): void {
     .description(
       'train the multimodal model, score it on held-out data, record the run, and register it through the gate.\n' +
         'Without --data: from ../shared/data (MVSA-Single + the general text corpus). With --data: adapt a base\n' +
-        'model (default: production) to your labelled reviews; seeded 70/10/20 split, scored on your test part.',
+        'model (default: production) to your labelled reviews; seeded 70/10/20 split, scored on your test part.\n' +
+        'Image URLs on loopback, private, link-local or metadata addresses are refused unless\n' +
+        'REVIEWLENS_INGEST_ALLOW_HOSTS lists them.',
     )
     .option('-d, --data <file>', 'your labelled reviews: .jsonl, .csv or .tsv with text, image (path or URL), label')
     .option('--images <dir>', "folder that relative image paths in --data are resolved against (default: the file's)")
@@ -57,7 +59,10 @@ export function registerTrainCommands(program: Command): void {
           for (const sk of report.skipped.slice(0, 10)) say(`  row ${sk.row} skipped: ${sk.reason}`);
           data = { examples, name: `user:${o.data.split('/').pop()}` };
           if (o.base !== 'none') {
+            const { BUNDLED_ARTIFACT } = await import('../../server/index.js');
             base = await withRegistry(program, async (r) => {
+              // As the server does on start: a fresh store has the bundled model as production.
+              await r.bootstrap(BUNDLED_ARTIFACT);
               const ref = await resolveModelRef(r, o.base);
               const a = await r.load(ref.name, ref.version);
               if (a.format !== 'reviewlens.model/2') {
@@ -78,6 +83,8 @@ export function registerTrainCommands(program: Command): void {
           seed: Number(o.seed),
           folds: Number(o.folds),
           ...(o.augment ? { augment: true } : {}),
+          // Photo URLs in --data go through the SSRF guard, with ingest.allowHosts as its allow list.
+          fetcher: (await import('../../net/index.js')).fetcherFromConfig(cfg),
           log: say,
         };
         if (!o.register) {
@@ -148,7 +155,8 @@ export function registerTrainCommands(program: Command): void {
         const reports = [];
         for (const set of sets) {
           progress(`scoring ${artifact.name}@${artifact.version} on ${set.examples.length} reviews (${set.name})`);
-          reports.push({ set: set.name, ...(await evaluateAnalyzer(analyzer, set.examples, progress)) });
+          const fetcher = (await import('../../net/index.js')).fetcherFromConfig(cfg);
+          reports.push({ set: set.name, ...(await evaluateAnalyzer(analyzer, set.examples, progress, { fetcher })) });
         }
         if (o.json) {
           const body = reports.length === 1 ? reports[0] : { sets: reports };

@@ -8,8 +8,10 @@ export {
   type CreatedApiKey,
   hasScope,
   isScope,
+  MAX_GRACE_SECONDS,
   parseScopes,
   type RevokeResult,
+  type RotateResult,
   SCOPES,
   type Scope,
 } from './keys.js';

@@ -1,7 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { type ExpressionBuilder, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { sha256 } from '../../core/ids.js';
+import { isTransientError } from '../../core/transient.js';
 import type { Database, MetadataStore } from '../../storage/index.js';
 
 /** Every scope an API key can hold. `admin` implies all the others. */
@@ -37,6 +38,15 @@ export interface RevokeResult {
   key: ApiKeyInfo;
   alreadyRevoked: boolean;
 }
+
+/** The result of `rotate()`: the new key (shown once) and the old one, revoked now or at `revokedAt`. */
+export interface RotateResult {
+  created: CreatedApiKey;
+  old: ApiKeyInfo;
+}
+
+/** Longest grace period `rotate` allows an old key: 30 days. */
+export const MAX_GRACE_SECONDS = 30 * 24 * 3600;
 
 /** Anything that can check a raw key: the `ApiKeyStore`, or a stand-in in tests. */
 export interface ApiKeyVerifier {
@@ -154,6 +164,11 @@ function whereRef(ref: KeyRef) {
     ref.kind === 'id' ? eb('id', '=', ref.value) : eb('prefix', '=', ref.value);
 }
 
+/** A key that works now: never revoked, or revoked from a time still to come (a rotation's grace period). */
+function whereLive(eb: ExpressionBuilder<Database, 'api_keys'>) {
+  return eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', sql<Date>`now()`)]);
+}
+
 function toRecord(row: Pick<InfoRow, 'id' | 'name' | 'prefix' | 'scopes'>): ApiKeyRecord {
   return { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes.filter(isScope) };
 }
@@ -167,6 +182,22 @@ function toInfo(row: InfoRow): ApiKeyInfo {
   };
 }
 
+/** Inserts a key with a fresh prefix and secret (retrying on the rare prefix collision); `key` is shown once. */
+async function insertKey(db: Kysely<Database>, name: string, scopes: Scope[]): Promise<CreatedApiKey> {
+  for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+    const prefix = newPrefix();
+    const key = `${KEY_TAG}_${prefix}_${randomBase62(SECRET_LENGTH)}`;
+    const row = await db
+      .insertInto('api_keys')
+      .values({ name, prefix, key_hash: sha256(key), scopes: JSON.stringify(scopes) })
+      .onConflict((oc) => oc.column('prefix').doNothing())
+      .returning(['id', 'created_at'])
+      .executeTakeFirst();
+    if (row) return { key, id: row.id, prefix, name, scopes, createdAt: new Date(row.created_at) };
+  }
+  throw new Error(`could not find a free key prefix in ${CREATE_ATTEMPTS} attempts`);
+}
+
 /**
  * API keys in the metadata database. A key is `rl_<prefix>_<secret>`; only its sha256 is stored, and the
  * full key is returned once, by `create`. `verify` looks a key up by its (public) prefix and compares the
@@ -174,7 +205,8 @@ function toInfo(row: InfoRow): ApiKeyInfo {
  *
  * Verified keys are cached in memory for `cacheTtlMs` (30 s) so that a request costs no database query.
  * A revoke through this store takes effect at once; a revoke made by another process (the CLI, another
- * server) takes effect here within that TTL.
+ * server) takes effect here within that TTL. While the database is unreachable, a key verified before
+ * the outage stays accepted (nobody can revoke it meanwhile); a key never seen answers 503.
  */
 export class ApiKeyStore implements ApiKeyVerifier {
   private readonly db: MetadataStore['db'];
@@ -183,7 +215,7 @@ export class ApiKeyStore implements ApiKeyVerifier {
   private readonly now: () => number;
   private readonly onError: (error: unknown) => void;
   /** sha256 of the raw key -> the verified key and when to ask the database again. */
-  private readonly cache = new Map<string, { record: ApiKeyRecord; expires: number }>();
+  private readonly cache = new Map<string, { record: ApiKeyRecord; expires: number; until: number }>();
   /** key id -> when `last_used_at` was last written by this process. */
   private readonly touched = new Map<number, number>();
 
@@ -197,20 +229,56 @@ export class ApiKeyStore implements ApiKeyVerifier {
 
   /** Creates a key with a name and scopes (validated). The returned `key` is never available again. */
   async create(input: { name: string; scopes: string | readonly string[] }): Promise<CreatedApiKey> {
-    const name = validName(input.name);
-    const scopes = parseScopes(input.scopes);
-    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
-      const prefix = newPrefix();
-      const key = `${KEY_TAG}_${prefix}_${randomBase62(SECRET_LENGTH)}`;
-      const row = await this.db
-        .insertInto('api_keys')
-        .values({ name, prefix, key_hash: sha256(key), scopes: JSON.stringify(scopes) })
-        .onConflict((oc) => oc.column('prefix').doNothing())
-        .returning(['id', 'created_at'])
-        .executeTakeFirst();
-      if (row) return { key, id: row.id, prefix, name, scopes, createdAt: new Date(row.created_at) };
+    return insertKey(this.db, validName(input.name), parseScopes(input.scopes));
+  }
+
+  /**
+   * Replaces a key: creates a new one with the same name and scopes (its `key` is shown once) and revokes
+   * the old one, at once or, with `graceSeconds` (0..MAX_GRACE_SECONDS), that many seconds from now, so that
+   * clients can switch over. In one transaction. Throws NotFoundError when no key matches, ValidationError
+   * when the key is revoked already (create a new one instead) or the grace period is out of range.
+   */
+  async rotate(idOrPrefix: string | number, opts: { graceSeconds?: number } = {}): Promise<RotateResult> {
+    const grace = opts.graceSeconds ?? 0;
+    if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
+      throw new ValidationError(
+        `the grace period must be a whole number of seconds from 0 to ${MAX_GRACE_SECONDS} (30 days)`,
+        'graceSeconds',
+      );
     }
-    throw new Error(`could not find a free key prefix in ${CREATE_ATTEMPTS} attempts`);
+    const ref = parseRef(idOrPrefix);
+    const result = await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('api_keys')
+        .select([...INFO_COLUMNS, sql<boolean>`revoked_at is not null and revoked_at <= now()`.as('revoked')])
+        .where(whereRef(ref))
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row) throw new NotFoundError(`no API key with ${ref.kind} ${ref.value}`);
+      if (row.revoked) {
+        throw new ValidationError(
+          `API key ${row.id} (${row.prefix}) is revoked already: there is nothing to rotate; make a new one with \`keys create\``,
+          'key',
+        );
+      }
+      const created = await insertKey(tx, row.name, row.scopes.filter(isScope));
+      // An earlier rotation's grace period is never lengthened.
+      const old = await tx
+        .updateTable('api_keys')
+        .set({ revoked_at: sql<Date>`now() + make_interval(secs => ${grace})` })
+        .where('id', '=', row.id)
+        .where((eb) =>
+          eb.or([
+            eb('revoked_at', 'is', null),
+            eb('revoked_at', '>', sql<Date>`now() + make_interval(secs => ${grace})`),
+          ]),
+        )
+        .returning(INFO_COLUMNS)
+        .executeTakeFirst();
+      return { created, old: toInfo(old ?? row) };
+    });
+    this.forget(result.old.id);
+    return result;
   }
 
   /** Every key, oldest first, revoked ones included (with `revokedAt`). Hashes are never returned. */
@@ -220,8 +288,9 @@ export class ApiKeyStore implements ApiKeyVerifier {
   }
 
   /**
-   * Revokes a key by id, prefix (or the whole key); revoking twice is harmless. Clears this store's cache
-   * for it at once. Throws a NotFoundError when no key matches.
+   * Revokes a key by id, prefix (or the whole key), at once (also one whose rotation grace period is still
+   * running); revoking twice is harmless. Clears this store's cache for it at once. Throws a NotFoundError
+   * when no key matches.
    */
   async revoke(idOrPrefix: string | number): Promise<RevokeResult> {
     const ref = parseRef(idOrPrefix);
@@ -229,7 +298,7 @@ export class ApiKeyStore implements ApiKeyVerifier {
       .updateTable('api_keys')
       .set({ revoked_at: sql<Date>`now()` })
       .where(whereRef(ref))
-      .where('revoked_at', 'is', null)
+      .where(whereLive)
       .returning(INFO_COLUMNS)
       .executeTakeFirst();
     const row =
@@ -248,7 +317,18 @@ export class ApiKeyStore implements ApiKeyVerifier {
     const m = KEY_RE.exec(rawKey);
     if (!m?.[1]) return undefined;
     const hash = sha256(rawKey);
-    const record = this.cached(hash) ?? (await this.lookup(m[1], hash));
+    let record = this.cached(hash);
+    if (!record) {
+      try {
+        record = await this.lookup(m[1], hash);
+      } catch (e) {
+        // The database is unreachable: a key verified before the outage stays accepted (revoking it needs the
+        // database too), unless its rotation grace period has ended meanwhile. Other keys: the error (503).
+        const stale = this.cache.get(hash);
+        if (!stale || !isTransientError(e) || stale.until <= this.now()) throw e;
+        record = stale.record;
+      }
+    }
     if (record) await this.touch(record.id);
     return record;
   }
@@ -259,22 +339,26 @@ export class ApiKeyStore implements ApiKeyVerifier {
   }
 
   private cached(hash: string): ApiKeyRecord | undefined {
+    // An expired entry is kept (until the database says otherwise) for `verify` to fall back on in an outage.
     const hit = this.cache.get(hash);
-    if (hit && hit.expires > this.now()) return hit.record;
-    if (hit) this.cache.delete(hash);
-    return undefined;
+    return hit && hit.expires > this.now() ? hit.record : undefined;
   }
 
   private async lookup(prefix: string, hash: string): Promise<ApiKeyRecord | undefined> {
     const row = await this.db
       .selectFrom('api_keys')
-      .select(['id', 'name', 'prefix', 'scopes', 'key_hash'])
+      .select(['id', 'name', 'prefix', 'scopes', 'key_hash', 'revoked_at'])
       .where('prefix', '=', prefix)
-      .where('revoked_at', 'is', null)
+      .where(whereLive)
       .executeTakeFirst();
-    if (!row || !sameHash(row.key_hash, hash)) return undefined;
+    if (!row || !sameHash(row.key_hash, hash)) {
+      this.cache.delete(hash);
+      return undefined;
+    }
     const record = toRecord(row);
-    this.cache.set(hash, { record, expires: this.now() + this.cacheTtlMs });
+    // A key in a rotation's grace period is trusted no longer than the grace period lasts.
+    const until = row.revoked_at ? new Date(row.revoked_at).getTime() : Number.POSITIVE_INFINITY;
+    this.cache.set(hash, { record, expires: Math.min(this.now() + this.cacheTtlMs, until), until });
     return record;
   }
 

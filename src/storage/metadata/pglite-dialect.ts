@@ -10,19 +10,25 @@ import {
   PostgresQueryCompiler,
   type QueryResult,
 } from 'kysely';
+import { SessionLock } from './pglite-server.js';
 
 /**
  * A Kysely dialect over PGlite (Postgres compiled to WASM, in-process). Written here because the
  * published PGlite dialects pin older PGlite releases; it is Kysely's documented Driver interface
- * over one PGlite instance, whose single connection is handed out under a mutex.
+ * over one PGlite instance, whose single connection is handed out under `lock` (one per instance, shared
+ * with the wire server that serves other processes, so no two sessions interleave a transaction). Destroying the dialect does not
+ * close the instance: its opener does (see embedded.ts).
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly db: PGlite) {}
+  constructor(
+    private readonly db: PGlite,
+    private readonly lock: SessionLock = new SessionLock(),
+  ) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.db);
+    return new PGliteDriver(this.db, this.lock);
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
@@ -47,23 +53,22 @@ class PGliteConnection implements DatabaseConnection {
 
 class PGliteDriver implements Driver {
   private readonly connection: PGliteConnection;
-  private queue: Promise<void> = Promise.resolve();
-  private release: (() => void) | null = null;
+  private holder: string | null = null;
+  private static next = 0;
 
-  constructor(private readonly db: PGlite) {
+  constructor(
+    private readonly db: PGlite,
+    private readonly lock: SessionLock,
+  ) {
     this.connection = new PGliteConnection(db);
   }
   async init(): Promise<void> {
     await this.db.waitReady;
   }
   async acquireConnection(): Promise<DatabaseConnection> {
-    const previous = this.queue;
-    let release!: () => void;
-    this.queue = new Promise<void>((r) => {
-      release = r;
-    });
-    await previous;
-    this.release = release;
+    const id = `local-${++PGliteDriver.next}`;
+    await this.lock.acquire(id);
+    this.holder = id;
     return this.connection;
   }
   async beginTransaction(conn: DatabaseConnection): Promise<void> {
@@ -77,11 +82,11 @@ class PGliteDriver implements Driver {
     await this.db.query('ROLLBACK');
   }
   async releaseConnection(): Promise<void> {
-    const r = this.release;
-    this.release = null;
-    r?.();
+    const id = this.holder;
+    this.holder = null;
+    if (id) this.lock.release(id);
   }
   async destroy(): Promise<void> {
-    if (!this.db.closed) await this.db.close();
+    // the instance belongs to its opener
   }
 }

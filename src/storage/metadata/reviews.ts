@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, ReviewsTable } from './schema.js';
 
 /** A stored review (camelCase view of the `reviews` table). */
@@ -111,6 +111,87 @@ export class ReviewStore {
       .where('id', '=', id)
       .executeTakeFirst();
     return (res.numUpdatedRows ?? 0n) > 0n;
+  }
+
+  /**
+   * Every review written by `author` (exact match) and/or from `source` (matched against the review's
+   * `source`, e.g. a domain or `dataset:<name>`, its page `url`, and its provenance `source_url`); both
+   * given: both must match. For erasing a person's data (`reviewlens reviews delete`).
+   */
+  async findBy(sel: { author?: string; source?: string }): Promise<StoredReview[]> {
+    let q = this.db.selectFrom('reviews').selectAll();
+    if (sel.author !== undefined) q = q.where('author', '=', sel.author);
+    const source = sel.source;
+    if (source !== undefined) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('source', '=', source),
+          eb('url', '=', source),
+          eb(sql<string>`provenance->>'source_url'`, '=', source),
+        ]),
+      );
+    }
+    const rows = await q.orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+    return rows.map(fromRow);
+  }
+
+  /** For each of `blobIds`, the ids of the reviews whose photos include it. */
+  async photoReferences(blobIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (let i = 0; i < blobIds.length; i += 500) {
+      const chunk = blobIds.slice(i, i + 500);
+      const { rows } = await sql<{ id: string; blob: string }>`
+        select r.id, b.value as blob
+        from reviews r cross join lateral jsonb_array_elements_text(r.photo_blobs) as b(value)
+        where b.value in (${sql.join(chunk)})`.execute(this.db);
+      for (const r of rows) out.set(r.blob, [...(out.get(r.blob) ?? []), r.id]);
+    }
+    return out;
+  }
+
+  /** For each of `blobIds`, the ids of the reviews whose provenance names it as their raw page. */
+  async rawPageReferences(blobIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (let i = 0; i < blobIds.length; i += 500) {
+      const chunk = blobIds.slice(i, i + 500);
+      const rows = await this.db
+        .selectFrom('reviews')
+        .select(['id', sql<string>`provenance->>'raw_page_blob'`.as('blob')])
+        .where(sql<string>`provenance->>'raw_page_blob'`, 'in', chunk)
+        .execute();
+      for (const r of rows) out.set(r.blob, [...(out.get(r.blob) ?? []), r.id]);
+    }
+    return out;
+  }
+
+  /** Deletes the reviews (on `db`, which may be a transaction); returns how many there were. */
+  async deleteMany(ids: readonly string[], db: Kysely<Database> = this.db): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const res = await db
+        .deleteFrom('reviews')
+        .where('id', 'in', ids.slice(i, i + 500))
+        .executeTakeFirst();
+      n += Number(res.numDeletedRows ?? 0n);
+    }
+    return n;
+  }
+
+  /**
+   * Sets `provenance.raw_page_blob` to null on the reviews that point at one of `blobIds` (raw pages about
+   * to be deleted); returns how many reviews changed.
+   */
+  async detachRawPages(blobIds: readonly string[], db: Kysely<Database> = this.db): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < blobIds.length; i += 500) {
+      const res = await db
+        .updateTable('reviews')
+        .set({ provenance: sql`jsonb_set(provenance, '{raw_page_blob}', 'null'::jsonb)`, updated_at: new Date() })
+        .where(sql<string>`provenance->>'raw_page_blob'`, 'in', blobIds.slice(i, i + 500))
+        .executeTakeFirst();
+      n += Number(res.numUpdatedRows ?? 0n);
+    }
+    return n;
   }
 
   /** Reviews per source, with how many are labelled. */

@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { UnavailableError } from '../../core/errors.js';
+import { closeAbandonedRuns, thisProcess } from './abandoned-runs.js';
+import { openEmbedded } from './embedded.js';
 import { migrateToLatest } from './migrations.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { ReviewStore } from './reviews.js';
@@ -45,6 +46,15 @@ export interface AliasChange {
   changedAt: Date;
 }
 
+/** `reviewlens <first words of the command line>`, to name this process in a directory lock. */
+function defaultCommand(): string {
+  const args = process.argv
+    .slice(2)
+    .filter((a) => !a.startsWith('-'))
+    .slice(0, 2);
+  return ['reviewlens', ...args].join(' ');
+}
+
 export interface StoreStatus {
   backend: MetadataBackend;
   ok: boolean;
@@ -63,26 +73,52 @@ export class MetadataStore {
   private constructor(
     readonly db: Kysely<Database>,
     readonly backend: MetadataBackend,
+    private readonly onClose: () => Promise<void> = async () => {},
+    /** For an embedded database: whether this process owns it or reaches it through its owner (a server). */
+    readonly embedded?: { role: 'owner' | 'via-owner'; ownerPid: number },
   ) {
     this.reviews = new ReviewStore(db);
   }
 
-  /** Opens the store and applies pending migrations. `url` empty: PGlite in `<dataDir>/db`; `memory://`: PGlite in memory. */
-  static async open(opts: { url?: string; dataDir?: string }): Promise<MetadataStore> {
+  /**
+   * Opens the store and applies pending migrations. `url` empty: PGlite in `<dataDir>/db`; `file://DIR`:
+   * PGlite in DIR; `memory://`: PGlite in memory; `postgres://`: a PostgreSQL server.
+   * An embedded directory has one owning process (see embedded.ts): `share: true` (the server) lets other
+   * processes use it through this one; otherwise another live owner makes this throw DirectoryLockedError.
+   * `command` names this process in the lock (default `reviewlens`).
+   */
+  static async open(opts: {
+    url?: string;
+    dataDir?: string;
+    share?: boolean;
+    command?: string;
+  }): Promise<MetadataStore> {
     const url = opts.url ?? '';
     let db: Kysely<Database>;
     let backend: MetadataBackend;
+    let onClose: (() => Promise<void>) | undefined;
+    let embedded: { role: 'owner' | 'via-owner'; ownerPid: number } | undefined;
     if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
       const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+      // A connection that PostgreSQL (or the network) drops is reported as an 'error' event: on the pool
+      // for an idle one, on the client for one in use (its query fails with the error too). Without
+      // listeners Node.js ends the process. The pool discards such a client and connects anew on the next
+      // query, so the store recovers by itself once the server is back.
+      pool.on('error', () => {});
+      pool.on('connect', (client) => client.on('error', () => {}));
       db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
       backend = 'postgres';
-    } else if (url === '' || url === 'memory://' || url.startsWith('file://')) {
-      let dir: string | undefined;
-      if (url.startsWith('file://')) dir = url.slice('file://'.length);
-      else if (url === '') dir = join(opts.dataDir ?? '.reviewlens', 'db');
-      if (dir) mkdirSync(dir, { recursive: true });
-      const pglite = dir ? new PGlite(dir) : new PGlite();
+    } else if (url === 'memory://') {
+      const pglite = new PGlite();
       db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+      onClose = () => pglite.close();
+      backend = 'pglite';
+    } else if (url === '' || url.startsWith('file://')) {
+      const dir = url.startsWith('file://') ? url.slice('file://'.length) : join(opts.dataDir ?? '.reviewlens', 'db');
+      const conn = await openEmbedded(dir, { command: opts.command ?? defaultCommand(), share: opts.share });
+      db = new Kysely<Database>({ dialect: conn.dialect });
+      onClose = conn.close;
+      embedded = { role: conn.role, ownerPid: conn.ownerPid };
       backend = 'pglite';
     } else {
       throw new UnavailableError(
@@ -93,9 +129,10 @@ export class MetadataStore {
       await migrateToLatest(db as unknown as Kysely<unknown>);
     } catch (e) {
       await db.destroy().catch(() => {});
+      await onClose?.().catch(() => {});
       throw new UnavailableError(`metadata store (${backend}) is not usable: ${(e as Error).message}`, e);
     }
-    return new MetadataStore(db, backend);
+    return new MetadataStore(db, backend, onClose, embedded);
   }
 
   async status(): Promise<StoreStatus> {
@@ -108,7 +145,11 @@ export class MetadataStore {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    try {
+      await this.db.destroy();
+    } finally {
+      await this.onClose();
+    }
   }
 
   // --- model registry tables -------------------------------------------------------------
@@ -183,10 +224,15 @@ export class MetadataStore {
 
   // --- experiment tracking -----------------------------------------------------------------
 
+  /**
+   * Records a training run as `running` (with this process in its params, `_process`), after closing as
+   * `interrupted` the runs whose process died on this host before finishing them (see abandoned-runs.ts).
+   */
   async startRun(kind: string, params: Record<string, unknown>): Promise<number> {
+    await closeAbandonedRuns(this.db, 'training_runs');
     const row = await this.db
       .insertInto('training_runs')
-      .values({ kind, status: 'running', params: JSON.stringify(params) })
+      .values({ kind, status: 'running', params: JSON.stringify({ ...params, _process: thisProcess() }) })
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
