@@ -4,10 +4,10 @@
  *
  *   npm run bench:api            (200 requests each; BENCH_N to change)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { machineLine, percentile, writeSection } from '../src/evaluation/index.js';
+import { machineLine, percentile, waitForServer, writeSection } from '../src/evaluation/index.js';
 import { ASSETS } from '../src/models/index.js';
 import { loadEcommerce, loadMvsa, loadProductPhotos, sharedDataDir } from '../src/training/index.js';
 
@@ -15,18 +15,6 @@ const N = Number(process.env.BENCH_N ?? 200);
 const PORT = Number(process.env.BENCH_PORT ?? 18431);
 const ROOT = join(import.meta.dirname, '..');
 const URL_ = `http://127.0.0.1:${PORT}`;
-
-/** Waits until /api/ready answers 200 (model loaded, stores answering). */
-async function waitReady(child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${URL_}/api/ready`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not become ready');
-}
 
 async function measure(name: string, make: (i: number) => FormData) {
   const client: number[] = [];
@@ -77,7 +65,7 @@ async function main() {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
-    await waitReady(child);
+    await waitForServer(child, `${URL_}/api/ready`);
     const readySeconds = (performance.now() - t0) / 1000;
     const text = await measure('text only', (i) => {
       const f = new FormData();

@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { machineLine, writeSection } from '../src/evaluation/index.js';
+import { machineLine, stopServer, waitForServer, writeSection } from '../src/evaluation/index.js';
 import { MetadataStore } from '../src/storage/index.js';
 
 const N = Number(process.env.BENCH_N ?? 50);
@@ -46,20 +46,8 @@ async function startServer(): Promise<{ child: ChildProcess; firstKey?: string }
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${stderr}`);
-    try {
-      if ((await fetch(`${URL_}/api/health`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForServer(child, `${URL_}/api/health`, { detail: () => stderr });
   return { child, firstKey: /rl_[0-9A-Za-z]{8}_[0-9A-Za-z]{32,}/.exec(stderr)?.[0] };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 async function cli(args: string[]): Promise<string> {
@@ -127,7 +115,7 @@ const worker = async () => {
   for (let i = cliQueue.shift(); i !== undefined; i = cliQueue.shift()) await cliWrite(i);
 };
 await Promise.all([worker(), worker(), apiWrites()]);
-await stop(first.child);
+await stopServer(first.child);
 process.stderr.write('restarting the server\n');
 const second = await startServer();
 
@@ -142,7 +130,7 @@ const pool = (await meta.db.selectFrom('reviews').select('text').where('source',
   (r) => r.text,
 );
 await meta.close();
-await stop(second.child);
+await stopServer(second.child);
 
 const count = (xs: string[], x: string) => xs.filter((y) => y === x).length;
 const lostKeys = keyNames.filter((k) => count(keys, k) === 0).length;

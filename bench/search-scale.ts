@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig, seededRandom, shuffleInPlace } from '../src/core/index.js';
-import { machineLine, percentile, writeSection } from '../src/evaluation/index.js';
+import { machineLine, percentile, stopServer, waitForServer, writeSection } from '../src/evaluation/index.js';
 import { loadEncoders } from '../src/models/index.js';
 import { ExactVectorSet, LanceReviewIndex, type VectorizedReview } from '../src/retrieval/index.js';
 import { loadStarSet } from '../src/training/ecommerce.js';
@@ -141,19 +141,8 @@ async function startServer(indexUri: string, env: Record<string, string> = {}): 
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${URL_}/api/ready`)).ok) return child;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not become ready');
-}
-async function stopServer(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  await waitForServer(child, `${URL_}/api/ready`);
+  return child;
 }
 
 interface Sample {

@@ -8,7 +8,7 @@ export {
   loadBehaviourSuite,
   runBehaviourSuite,
 } from './behaviour.js';
-export { BENCH_DOC, machineLine, writeSection } from './bench-report.js';
+export { BENCH_DOC, machineLine, stopServer, waitForServer, writeSection } from './bench-report.js';
 export {
   bootstrapMacroF1,
   expectedCalibrationError,
