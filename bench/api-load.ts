@@ -51,8 +51,7 @@ async function rawThroughput(): Promise<number> {
   const enc = await loadEncoders({
     modelsDir: config.models.dir,
     threads: 1,
-    text: artifact.encoders.text,
-    image: artifact.encoders.image,
+    ...artifact.encoders,
   });
   const analyzer = new Analyzer(artifact, enc, { ...config.limits });
   for (let i = 0; i < 50; i++) await analyzer.analyze({ text: texts[i] as string });

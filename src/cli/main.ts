@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { maskConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
+import { registerDriftCommands } from './commands/drift.js';
 import { registerExportCommands } from './commands/export.js';
 import { registerIngestCommands } from './commands/ingest.js';
 import { registerKeysCommands } from './commands/keys.js';
@@ -9,7 +10,9 @@ import { registerLabelCommands } from './commands/label.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerReviewsCommands } from './commands/reviews.js';
 import { registerSearchCommands } from './commands/search.js';
+import { registerSynthCommands } from './commands/synth.js';
 import { registerTrainCommands } from './commands/train.js';
+import { registerWorkerCommands } from './commands/worker.js';
 import { cliConfig, parseRef, withRegistry } from './shared.js';
 
 const program = new Command();
@@ -34,7 +37,7 @@ program
     const cfg = config({ 'server.port': o.port, 'server.host': o.host });
     const { buildServer, createContext, createLogger } = await import('../server/index.js');
     // API keys and other secrets are redacted from every line (src/server/logger.ts).
-    const logger = createLogger({ level: cfg.log.level });
+    const logger = createLogger({ level: cfg.log.level, format: cfg.log.format });
     logger.info({ configFile: cfg.configFile, dataDir: cfg.dataDir }, 'starting reviewlens');
     const ctx = await createContext(cfg, (m) => (m.startsWith('ERROR: ') ? logger.error(m.slice(7)) : logger.info(m)), {
       serve: true,
@@ -213,6 +216,26 @@ models
     });
   });
 models
+  .command('promotions')
+  .description("the pipeline's promotion decisions (promoted, held, refused) and rollbacks, newest first")
+  .option('-n, --limit <n>', 'how many', '20')
+  .option('--json', 'print JSON')
+  .action(async (o: { limit: string; json?: boolean }) => {
+    await withRegistry(program, async (r) => {
+      const rows = await r.promotions(Number(o.limit));
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      if (rows.length === 0) process.stdout.write("no promotion decisions yet (the pipeline's promote step)\n");
+      for (const p of rows) {
+        process.stdout.write(
+          `${p.at.toISOString()}  ${p.outcome.padEnd(11)} ${p.name}@${p.version}  policy ${p.policy}${p.runId ? `  run ${p.runId}` : ''}${p.previous ? `  (was ${p.previous})` : ''}\n    ${p.reasons.join('\n    ')}\n`,
+        );
+      }
+    });
+  });
+models
   .command('history')
   .description('changes of an alias, newest first')
   .option('-a, --alias <alias>', 'alias', 'production')
@@ -233,7 +256,10 @@ registerSearchCommands(program);
 registerKeysCommands(program);
 registerIngestCommands(program);
 registerPipelineCommands(program);
+registerWorkerCommands(program);
 registerReviewsCommands(program);
+registerDriftCommands(program);
+registerSynthCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isAppError(e)) err(`reviewlens: ${e.message}`);

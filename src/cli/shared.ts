@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../core/config.js';
 import type { MetadataStore } from '../storage/index.js';
@@ -29,11 +28,9 @@ export async function withMetadata<T>(
 
 /** Opens the registry over the configured stores, runs `fn`, and closes the stores. */
 export async function withRegistry<T>(program: Command, fn: (registry: ModelRegistry) => Promise<T>): Promise<T> {
-  const { LocalBlobStore } = await import('../storage/index.js');
+  const { openBlobStore } = await import('../storage/index.js');
   const { ModelRegistry } = await import('../training/registry.js');
-  return withMetadata(program, (meta, cfg) =>
-    fn(new ModelRegistry(meta, new LocalBlobStore(join(cfg.dataDir, 'blobs')))),
-  );
+  return withMetadata(program, (meta, cfg) => fn(new ModelRegistry(meta, openBlobStore(cfg))));
 }
 
 /** `NAME@VERSION` -> its parts. */

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CronExpressionParser } from 'cron-parser';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_CHROMIUM_PATH } from './chromium.js';
@@ -30,6 +32,44 @@ const labelThreshold = z
     error: (iss) => (iss.code === 'invalid_union' ? "expected a number 0..1 or 'auto'" : undefined),
   })
   .default('auto');
+
+/** A list given as one JSON string (an environment variable) -> the parsed list; anything else as it is. */
+const jsonList = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+};
+
+/** A cron expression (5 fields, or 6 with seconds first) that cron-parser reads; the message says why not. */
+function cronProblem(expr: string, tz: string | undefined): string | undefined {
+  try {
+    CronExpressionParser.parse(expr, tz ? { tz } : {}).next();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** One `pipeline.schedules` entry. */
+const scheduleSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)'),
+    cron: z.string().min(1),
+    /** Steps in order (default: every step). */
+    steps: z.array(z.string().min(1)).optional(),
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** IANA time zone of the cron fields (default UTC). */
+    timezone: z.string().default('UTC'),
+    enabled: envBoolean.default(true),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const why = cronProblem(s.cron, s.timezone);
+    if (why) ctx.addIssue({ code: 'custom', path: ['cron'], message: `not a cron expression or time zone: ${why}` });
+  });
 
 /**
  * The one configuration schema. Values come, lowest precedence first, from the defaults below,
@@ -70,7 +110,7 @@ export const configSchema = z
       .prefault({}),
     models: z
       .object({
-        /** Directory the model assets are resolved into (default `<dataDir>/models`). */
+        /** Directory the model assets are resolved into (default: `<dataDir>/models` if it exists, else the install's `.reviewlens/models`, where `npm ci` fetched them; see defaultModelsDir). */
         dir: z.string().default(''),
         /** Threads per model for inference (ONNX intra-op threads; TF.js wasm threads). */
         threads: z.coerce.number().int().min(1).max(64).default(1),
@@ -128,6 +168,8 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** `auto`: human-readable lines when stdout is a terminal, JSON lines otherwise (production); or force one. */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
       })
       .prefault({}),
     training: z
@@ -143,6 +185,91 @@ export const configSchema = z
         /** Wait before the first retry; each next one doubles, up to `retryMaxMs`. */
         retryBaseMs: z.coerce.number().int().min(0).max(600_000).default(1000),
         retryMaxMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+        /**
+         * Runs started by the server on a clock (cron syntax, 5 fields, or 6 with seconds first), e.g.
+         * `{ name: nightly, cron: "0 3 * * *", steps: [ingest, label, index, train, promote] }`. A fire time is
+         * claimed once across all servers, and a schedule whose last run is still queued or running skips the fire.
+         * A list, or one JSON string (REVIEWLENS_PIPELINE_SCHEDULES). See docs/pipeline.md.
+         */
+        schedules: z
+          .preprocess(jsonList, z.array(scheduleSchema))
+          .default([])
+          .refine((l) => new Set(l.map((x) => x.name)).size === l.length, { message: 'schedule names must be unique' }),
+        /**
+         * What the `promote` step does with a candidate the train step registered: `manual` (default) records it
+         * as held for a person (`reviewlens models promote`); `auto` promotes it to production when the registry
+         * gate passed and the shadow comparison on recent traffic holds (`pipeline.shadow`). Reversible:
+         * `reviewlens models rollback` / `POST /api/models/rollback`.
+         */
+        promotion: z.enum(['manual', 'auto']).default('manual'),
+        shadow: z
+          .object({
+            /** The most recent stored reviews (the traffic the system saw last) that both models answer. */
+            sample: z.coerce.number().int().min(1).max(10_000).default(200),
+            /** Fewer recent reviews than this and the comparison does not hold (nothing to judge on). */
+            minSamples: z.coerce.number().int().min(1).default(20),
+            /** Share of those reviews on which candidate and production answer the same sentiment. */
+            minAgreement: z.coerce.number().min(0).max(1).default(0.8),
+            /** On the labelled part of the sample: candidate accuracy may trail production's by at most this. */
+            maxAccuracyDrop: z.coerce.number().min(0).max(1).default(0.02),
+          })
+          .prefault({}),
+        queue: z
+          .object({
+            /** `in-process` (default: the server runs the steps) or `bullmq`: `reviewlens worker` processes run them from Redis (`redis.url`). */
+            backend: z.enum(['in-process', 'bullmq']).default('in-process'),
+            /** BullMQ queue name and Redis key prefix (several deployments can share one Redis). */
+            name: z.string().min(1).default('reviewlens-pipeline'),
+            prefix: z.string().min(1).default('reviewlens:bull'),
+            /** A worker's hold on a step; a worker silent this long (killed) hands the step to another. */
+            lockSeconds: z.coerce.number().int().min(1).max(3600).default(60),
+            /** Re-deliveries of a step whose worker stopped answering before the step is failed. */
+            maxStalled: z.coerce.number().int().min(0).max(100).default(3),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    blobs: z
+      .object({
+        /** `local` (default: `<dataDir>/blobs`) or `s3` (S3 / MinIO: shared by several servers and workers). */
+        backend: z.enum(['local', 's3']).default('local'),
+        s3: z
+          .object({
+            bucket: z.string().default(''),
+            /** Key prefix inside the bucket (`reviewlens/blobs/`). */
+            prefix: z.string().default('blobs/'),
+            /** Endpoint of an S3-compatible server (MinIO: `http://minio:9000`); empty: AWS. */
+            endpoint: z.string().default(''),
+            region: z.string().min(1).default('us-east-1'),
+            /** Empty: the AWS SDK's default credential chain (environment, profile, instance role). */
+            accessKeyId: z.string().default(''),
+            secretAccessKey: z.string().default(''),
+            /** Path-style URLs (`endpoint/bucket/key`): needed by MinIO and most S3-compatible servers. */
+            forcePathStyle: envBoolean.default(true),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    drift: z
+      .object({
+        /** Track the live distribution of analyses against the served model's reference (PSI; see src/drift). */
+        enabled: envBoolean.default(true),
+        /** A reference file (`reviewlens drift reference --out`); empty: `data/drift/<name>@<version>.json` in the repository. */
+        referenceFile: z.string().default(''),
+        /** The live window: the last this many analyses answered by this server. */
+        windowSize: z.coerce.number().int().min(10).max(1_000_000).default(2000),
+        /** Fewer analyses than this in the window: no PSI is reported yet. */
+        minSamples: z.coerce.number().int().min(1).default(200),
+        /** PSI above this on any feature is drift (0.25: a significant shift in Siddiqi's 2006 reading). */
+        psiThreshold: z.coerce.number().positive().default(0.25),
+        /** Start a pipeline run when drift is seen (off by default: a run retrains, which an operator may want to decide). */
+        triggerPipeline: envBoolean.default(false),
+        /** The steps of a drift-started run; empty: every step. */
+        triggerSteps: z.preprocess(commaList, z.array(z.string().min(1))).default([]),
+        /** How often drift is checked for the trigger (s). */
+        checkIntervalSeconds: z.coerce.number().min(1).default(60),
+        /** Least time between two drift-started runs (s). */
+        cooldownSeconds: z.coerce.number().min(0).default(86_400),
       })
       .prefault({}),
     labeling: z
@@ -163,6 +290,12 @@ export const configSchema = z
         calibrationFile: z.string().default(''),
         /** Ask the LLM (`llm.url`) as a third labeler when it is set. */
         useLlm: envBoolean.default(true),
+        /**
+         * Ask the local LLM (`llm.local`) as a third labeler when no `llm.url` is set. Off by default: on real product
+         * reviews the 2-bit TinyLlama vote lowered the ensemble's accuracy and costs seconds a review
+         * (docs/benchmarks.md#local-llm).
+         */
+        useLocalLlm: envBoolean.default(false),
         /** Time allowed for one labeler on one review; past it the ensemble decides without that labeler. */
         labelerTimeoutMs: z.coerce.number().int().positive().default(30_000),
         /** Reviews labelled between queue-priority computations (the diversity term looks across one batch). */
@@ -206,12 +339,14 @@ export const configSchema = z
         /** Options for an object-store `uri`, e.g. `{ aws_endpoint, aws_region, aws_access_key_id, allow_http }`. */
         storageOptions: z.record(z.string(), z.string()).default({}),
         table: z.string().min(1).default('reviews'),
-        /** Build the HNSW vector index once a vector column has this many rows (exact in-memory search below; chosen by `npm run bench:search-scale`). */
+        /** Build the in-memory HNSW graph once a vector column has this many rows (exact in-memory scan below; chosen by `npm run bench:search-scale`). */
         annMinRows: z.coerce.number().int().min(1).default(50_000),
-        /** Exact re-ranking of ANN candidates: this many times k. */
-        refineFactor: z.coerce.number().int().min(1).default(2),
-        /** HNSW search breadth. */
-        ef: z.coerce.number().int().min(1).default(100),
+        /** Exact re-scoring of HNSW candidates: this many times k. */
+        refineFactor: z.coerce.number().int().min(1).default(4),
+        /** HNSW search breadth (ef). */
+        ef: z.coerce.number().int().min(1).default(256),
+        /** Precision of the vectors inside the HNSW graph (f16: half of f32's memory; results are re-scored exactly). */
+        annQuantization: z.enum(['f32', 'f16', 'i8']).default('f16'),
         /** Reciprocal Rank Fusion constant. */
         rrfK: z.coerce.number().min(0).default(60),
         /** RRF weight of each list; 0 leaves a list out (BM25 0.5 : dense 1 was chosen on MS MARCO; see docs/benchmarks.md). */
@@ -280,6 +415,21 @@ export const configSchema = z
         apiKey: z.string().default(''),
         timeoutMs: z.coerce.number().int().positive().default(60_000),
         maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+        /**
+         * The local LLM (src/llm/local-llama.ts): TinyLlama-1.1B-Chat GGUF on the CPU through node-llama-cpp. It serves
+         * the text tasks when `url` is empty, `enabled` is true and its model file is present.
+         */
+        local: z
+          .object({
+            enabled: envBoolean.default(true),
+            /** llama.cpp threads; on the shared 2-core box 1 beat 2 (docs/benchmarks.md#local-llm). */
+            threads: z.coerce.number().int().min(1).max(64).default(1),
+            /** Context window in tokens (TinyLlama was trained on 2048). */
+            contextSize: z.coerce.number().int().min(256).max(8192).default(2048),
+            /** A GGUF chat model to run instead of the pinned asset (any llama.cpp model); empty: the pinned TinyLlama. */
+            modelFile: z.string().default(''),
+          })
+          .prefault({}),
       })
       .prefault({}),
     ingest: z
@@ -317,6 +467,11 @@ export const configSchema = z
         keepRawPages: envBoolean.default(true),
         /** Let the configured LLM (`llm.url`) discover selectors on pages the other layers cannot read. */
         llmSelectors: envBoolean.default(true),
+        /**
+         * ...also with the local LLM when `llm.url` is empty. Off by default: the 2-bit TinyLlama sees ~4k characters
+         * of HTML in its 2048-token context and takes minutes a page on 2 cores; its selectors were not measured to help.
+         */
+        llmSelectorsLocal: envBoolean.default(false),
         /** Characters of trimmed HTML sent to the LLM. */
         llmMaxChars: z.coerce.number().int().min(1000).max(200_000).default(12_000),
         /** Sources the bandit picks when a crawl names none. */
@@ -394,11 +549,25 @@ export const configSchema = z
         message: "is required when retrieval.rerank.kind is 'cross-encoder'",
       });
     }
-    if (cfg.retrieval.rerank.kind === 'llm' && cfg.llm.url === '') {
+    if (cfg.retrieval.rerank.kind === 'llm' && cfg.llm.url === '' && !cfg.llm.local.enabled) {
       ctx.addIssue({
         code: 'custom',
         path: ['llm', 'url'],
-        message: "is required when retrieval.rerank.kind is 'llm'",
+        message: "is required when retrieval.rerank.kind is 'llm' and the local LLM is off (llm.local.enabled false)",
+      });
+    }
+    if (cfg.pipeline.queue.backend === 'bullmq' && cfg.redis.url === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redis', 'url'],
+        message: "is required when pipeline.queue.backend is 'bullmq' (the workers take the steps from Redis)",
+      });
+    }
+    if (cfg.blobs.backend === 's3' && cfg.blobs.s3.bucket === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['blobs', 's3', 'bucket'],
+        message: "is required when blobs.backend is 's3'",
       });
     }
     if (cfg.analyzer.backend === 'vlm' && cfg.vlm.url === '') {
@@ -476,10 +645,26 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_CACHE_MAX_ENTRIES: 'cache.maxEntries',
   REVIEWLENS_CACHE_TTL_SECONDS: 'cache.ttlSeconds',
   REVIEWLENS_LOG_LEVEL: 'log.level',
+  REVIEWLENS_LOG_FORMAT: 'log.format',
   REVIEWLENS_GATE_MIN_MACRO_F1: 'training.minMacroF1',
   REVIEWLENS_PIPELINE_RETRY_ATTEMPTS: 'pipeline.retryAttempts',
   REVIEWLENS_PIPELINE_RETRY_BASE_MS: 'pipeline.retryBaseMs',
   REVIEWLENS_PIPELINE_RETRY_MAX_MS: 'pipeline.retryMaxMs',
+  REVIEWLENS_PIPELINE_SCHEDULES: 'pipeline.schedules',
+  REVIEWLENS_PIPELINE_PROMOTION: 'pipeline.promotion',
+  REVIEWLENS_PIPELINE_SHADOW_SAMPLE: 'pipeline.shadow.sample',
+  REVIEWLENS_PIPELINE_SHADOW_MIN_SAMPLES: 'pipeline.shadow.minSamples',
+  REVIEWLENS_PIPELINE_QUEUE: 'pipeline.queue.backend',
+  REVIEWLENS_PIPELINE_QUEUE_NAME: 'pipeline.queue.name',
+  REVIEWLENS_PIPELINE_QUEUE_PREFIX: 'pipeline.queue.prefix',
+  REVIEWLENS_PIPELINE_LOCK_SECONDS: 'pipeline.queue.lockSeconds',
+  REVIEWLENS_BLOBS_BACKEND: 'blobs.backend',
+  REVIEWLENS_S3_BUCKET: 'blobs.s3.bucket',
+  REVIEWLENS_S3_PREFIX: 'blobs.s3.prefix',
+  REVIEWLENS_S3_ENDPOINT: 'blobs.s3.endpoint',
+  REVIEWLENS_S3_REGION: 'blobs.s3.region',
+  REVIEWLENS_S3_ACCESS_KEY_ID: 'blobs.s3.accessKeyId',
+  REVIEWLENS_S3_SECRET_ACCESS_KEY: 'blobs.s3.secretAccessKey',
   REVIEWLENS_ANALYZER_BACKEND: 'analyzer.backend',
   REVIEWLENS_INDEX_BACKEND: 'retrieval.backend',
   REVIEWLENS_INDEX_URI: 'retrieval.uri',
@@ -504,16 +689,29 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_OPENSEARCH_INDEX: 'retrieval.opensearch.index',
   OPENSEARCH_USERNAME: 'retrieval.opensearch.username',
   OPENSEARCH_PASSWORD: 'retrieval.opensearch.password',
+  REVIEWLENS_DRIFT: 'drift.enabled',
+  REVIEWLENS_DRIFT_REFERENCE: 'drift.referenceFile',
+  REVIEWLENS_DRIFT_WINDOW: 'drift.windowSize',
+  REVIEWLENS_DRIFT_MIN_SAMPLES: 'drift.minSamples',
+  REVIEWLENS_DRIFT_PSI_THRESHOLD: 'drift.psiThreshold',
+  REVIEWLENS_DRIFT_TRIGGER_PIPELINE: 'drift.triggerPipeline',
+  REVIEWLENS_DRIFT_TRIGGER_STEPS: 'drift.triggerSteps',
+  REVIEWLENS_DRIFT_CHECK_INTERVAL_SECONDS: 'drift.checkIntervalSeconds',
+  REVIEWLENS_DRIFT_COOLDOWN_SECONDS: 'drift.cooldownSeconds',
   REVIEWLENS_LABEL_ACCEPT: 'labeling.acceptThreshold',
   REVIEWLENS_LABEL_REVIEW: 'labeling.reviewThreshold',
   REVIEWLENS_LABEL_CALIBRATION: 'labeling.calibrationFile',
   REVIEWLENS_LABEL_USE_LLM: 'labeling.useLlm',
+  REVIEWLENS_LABEL_USE_LOCAL_LLM: 'labeling.useLocalLlm',
   REVIEWLENS_LABEL_TIMEOUT_MS: 'labeling.labelerTimeoutMs',
   REVIEWLENS_DEMO_POOL: 'labeling.demoPool',
   REVIEWLENS_LLM_URL: 'llm.url',
   REVIEWLENS_LLM_MODEL: 'llm.model',
   REVIEWLENS_LLM_API_KEY: 'llm.apiKey',
   REVIEWLENS_LLM_TIMEOUT_MS: 'llm.timeoutMs',
+  REVIEWLENS_LLM_LOCAL: 'llm.local.enabled',
+  REVIEWLENS_LLM_THREADS: 'llm.local.threads',
+  REVIEWLENS_LLM_MODEL_FILE: 'llm.local.modelFile',
   REVIEWLENS_INGEST_MAX_PAGES: 'ingest.maxPages',
   REVIEWLENS_INGEST_CRAWLER: 'ingest.crawler',
   REVIEWLENS_INGEST_CONCURRENCY: 'ingest.concurrency',
@@ -536,6 +734,7 @@ export const ENV_VARS: Record<string, string> = {
 
 /** Config paths whose values are secrets (masked when printed). */
 const SECRET_PATHS = new Set([
+  'blobs.s3.secretAccessKey',
   'database.url',
   'redis.url',
   'vlm.apiKey',
@@ -545,6 +744,7 @@ const SECRET_PATHS = new Set([
 ]);
 /** Secret paths that are masked whole (not URLs with a password part). */
 const FULLY_MASKED_PATHS = new Set([
+  'blobs.s3.secretAccessKey',
   'vlm.apiKey',
   'llm.apiKey',
   'retrieval.qdrant.apiKey',
@@ -601,6 +801,19 @@ export interface LoadConfigOptions {
   overrides?: Record<string, unknown>;
 }
 
+/** Where `npm ci` (postinstall: `reviewlens models fetch`) puts the model files: `.reviewlens/models` in the install. */
+export const INSTALL_MODELS_DIR = fileURLToPath(new URL('../../.reviewlens/models', import.meta.url));
+
+/**
+ * The models directory when `models.dir` is not set: `<dataDir>/models` if that directory exists (a data directory
+ * that was fetched into before model files moved out of it), else the install's `.reviewlens/models`. So a new data
+ * directory (`REVIEWLENS_DATA_DIR`) uses the model files fetched at install time, without a second `models fetch`.
+ */
+export function defaultModelsDir(dataDir: string): string {
+  const inData = resolve(dataDir, 'models');
+  return existsSync(inData) ? inData : INSTALL_MODELS_DIR;
+}
+
 /** Loads and validates the configuration; a bad value throws a ConfigError naming it and its source. */
 export function loadConfig(opts: LoadConfigOptions = {}): Config & { configFile: string | null } {
   const env = opts.env ?? process.env;
@@ -646,7 +859,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config & { configFile:
   }
   const cfg = result.data;
   cfg.dataDir = resolve(cwd, cfg.dataDir);
-  cfg.models.dir = cfg.models.dir ? resolve(cwd, cfg.models.dir) : resolve(cfg.dataDir, 'models');
+  cfg.models.dir = cfg.models.dir ? resolve(cwd, cfg.models.dir) : defaultModelsDir(cfg.dataDir);
+  if (cfg.drift.referenceFile) cfg.drift.referenceFile = resolve(cwd, cfg.drift.referenceFile);
   return { ...cfg, configFile: file ?? null };
 }
 

@@ -1,6 +1,6 @@
 import type { Config } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
-import { type ChatClient, textLlmClient } from '../llm/index.js';
+import { type ChatClient, isLocalClient, localLlmClient, remoteTextLlmClient } from '../llm/index.js';
 import { fetcherFromConfig, type SafeFetcher } from '../net/index.js';
 import type { BlobStore, MetadataStore } from '../storage/index.js';
 import { type CrawlerKind, crawl, type FetchedPage } from './crawl.js';
@@ -70,7 +70,12 @@ export async function runIngest(deps: IngestDeps, req: IngestRequest = {}): Prom
   const cfg = deps.config.ingest;
   const log = deps.log ?? (() => {});
   const memory = new StrategyMemory(deps.meta.db);
-  const llm = deps.llm === undefined ? textLlmClient(deps.config) : (deps.llm ?? undefined);
+  // The local model only on request (ingest.llmSelectorsLocal): see that setting for why.
+  const llm =
+    deps.llm === undefined
+      ? (remoteTextLlmClient(deps.config) ??
+        (cfg.llmSelectorsLocal && cfg.llmSelectors ? localLlmClient(deps.config) : undefined))
+      : (deps.llm ?? undefined);
   const fetcher = deps.fetcher ?? fetcherFromConfig(deps.config);
   const maxPages = req.maxPages ?? cfg.maxPages;
   if (!Number.isInteger(maxPages) || maxPages < 1)
@@ -108,7 +113,8 @@ export async function runIngest(deps: IngestDeps, req: IngestRequest = {}): Prom
     summary.mode = 'bandit';
     const known = await memory.sources();
     specs = pickSources(known, cfg.banditSources).map((s) => ({ url: s.url, crawler: s.crawler as CrawlerKind }));
-    if (llm) {
+    // A 1B local model proposes invented shop URLs, which would then be crawled: proposals need llm.url.
+    if (llm && !isLocalClient(llm)) {
       try {
         const proposals = await proposeSources(llm, memory, known);
         summary.proposals = proposals;
@@ -160,7 +166,10 @@ export async function runIngest(deps: IngestDeps, req: IngestRequest = {}): Prom
       $: page.$,
       cached,
       llm: cfg.llmSelectors ? llm : undefined,
-      llmMaxChars: cfg.llmMaxChars,
+      // The local model's context (2048 tokens by default) holds about 3 characters of HTML a token, minus the prompt.
+      llmMaxChars: isLocalClient(llm)
+        ? Math.min(cfg.llmMaxChars, Math.max(1000, (deps.config.llm.local.contextSize - 700) * 3))
+        : cfg.llmMaxChars,
     });
     if (ex.llmError) summary.errors.push({ url: page.url, message: `LLM selector discovery: ${ex.llmError}` });
     if (ex.selectors) await memory.saveSelectors(domain, ex.selectors);

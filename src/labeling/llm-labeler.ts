@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import type { Config } from '../core/config.js';
 import { SENTIMENTS } from '../core/types.js';
-import { type ChatClient, type ChatMessage, completeStructured, textLlmClient } from '../llm/index.js';
+import {
+  type ChatClient,
+  type ChatMessage,
+  completeStructured,
+  localLlmClient,
+  remoteTextLlmClient,
+} from '../llm/index.js';
 import type { Labeler, LabelerOutput, LabelInput } from './types.js';
 
 /** The answer the LLM must give, validated before it counts. */
@@ -45,9 +51,12 @@ export class LlmLabeler implements Labeler {
     private readonly opts: { shots?: FewShot[]; maxAttempts?: number } = {},
   ) {}
 
-  /** The LLM labeler for `config.llm`, or undefined when `llm.url` is not set. */
+  /**
+   * The LLM labeler for `config.llm`: the server at `llm.url`; else the local model only when
+   * `labeling.useLocalLlm` (off by default, see there); else undefined.
+   */
   static fromConfig(config: Config, shots: FewShot[] = []): LlmLabeler | undefined {
-    const client = textLlmClient(config);
+    const client = remoteTextLlmClient(config) ?? (config.labeling.useLocalLlm ? localLlmClient(config) : undefined);
     return client && new LlmLabeler(client, { shots, maxAttempts: config.llm.maxAttempts });
   }
 

@@ -1,3 +1,13 @@
+export { toGbnfJsonSchema, UnsupportedSchemaError } from './gbnf-schema.js';
+export {
+  disposeLocalModels,
+  LocalLlamaClient,
+  type LocalLlamaOptions,
+  localLlmClient,
+  localModelPath,
+  type TextLlmStatus,
+  textLlmStatus,
+} from './local-llama.js';
 export {
   type ChatClient,
   type ChatCompletion,
@@ -10,11 +20,13 @@ export {
   LlmResponseError,
   OpenAIChatClient,
   type OpenAIChatClientOptions,
+  remoteTextLlmClient,
   type TextPart,
-  textLlmClient,
   textPart,
 } from './openai-chat.js';
+export { isLocalClient, textLlmClient } from './select.js';
 export {
+  answerJsonSchema,
   completeStructured,
   describeIssues,
   followUp,

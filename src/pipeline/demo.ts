@@ -5,7 +5,7 @@ import { seededRandom, shuffleInPlace } from '../core/random.js';
 import { importReviewRows, importReviewsJsonl } from '../labeling/index.js';
 import { loadUnlabelledProductReviews } from '../training/ecommerce.js';
 import { sharedDataDir } from '../training/index.js';
-import type { PipelineRunner } from './runner.js';
+import type { PipelineControl } from './runner.js';
 import type { PipelineServices } from './types.js';
 
 /** Source recorded on the reviews of the `auto` demo pool. */
@@ -66,7 +66,7 @@ export function productReviewDemoPool(
  */
 export async function seedDemoPool(
   services: Pick<PipelineServices, 'config' | 'meta' | 'blobs'>,
-  runner: PipelineRunner,
+  runner: Pick<PipelineControl, 'start'>,
   log: (msg: string) => void = () => {},
 ): Promise<{ runId: number; imported: number } | undefined> {
   const where = demoPoolFile(services.config);

@@ -1,7 +1,44 @@
 import { NotFoundError, ValidationError } from '../core/errors.js';
-import { type BackoffOptions, isTransientError, retryTransient } from '../core/transient.js';
+import { type BackoffOptions, retryTransient } from '../core/transient.js';
+import { executeStep, runLog } from './execute.js';
 import { PipelineStore, type RunView } from './store.js';
-import type { LogLevel, PipelineServices, PipelineStep, StepContext } from './types.js';
+import type { LogLevel, PipelineServices, PipelineStep } from './types.js';
+
+/** The worker name the in-process runner records on the steps it runs. */
+export const IN_PROCESS = 'in-process';
+
+/**
+ * What the server, the CLI and the scheduler ask of a pipeline runner: the in-process {@link PipelineRunner}
+ * (the embedded default) and the queue runner that hands steps to `reviewlens worker` processes
+ * (`pipeline.queue.backend: bullmq`, src/pipeline/queue) both answer it.
+ */
+export interface PipelineControl {
+  readonly store: PipelineStore;
+  /** `in-process` or `bullmq`. */
+  readonly kind: string;
+  available(): Array<{ name: string; description: string }>;
+  start(req?: StartRequest): Promise<RunView>;
+  /** Sets a run recorded elsewhere (a schedule's fire, in its own transaction) going. */
+  dispatch(id: number): Promise<void>;
+  resume(id: number): Promise<RunView>;
+  cancel(id: number): Promise<RunView>;
+  wait(id: number): Promise<RunView>;
+  resumeUnfinished(): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+/** Step names of a request checked against the registered ones; default: all of them, in order. */
+export function resolveSteps(known: readonly string[], steps: string[] | undefined): string[] {
+  const names = steps && steps.length > 0 ? steps : [...known];
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `unknown pipeline step${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`,
+      'steps',
+    );
+  }
+  return names;
+}
 
 export interface RunnerOptions {
   /** Where runner events go besides the run's own log (the server's logger, the CLI's stderr). */
@@ -25,6 +62,8 @@ export interface StartRequest {
   steps?: string[];
   params?: Record<string, unknown>;
   requestedBy?: string | null;
+  /** The schedule that starts it (recorded on the run). */
+  schedule?: string | null;
 }
 
 /**
@@ -35,8 +74,9 @@ export interface StartRequest {
  * run again after an exponential backoff, a bounded number of times (`RunnerOptions.retry`), so a short
  * outage costs a run some time, not its success.
  */
-export class PipelineRunner {
+export class PipelineRunner implements PipelineControl {
   readonly store: PipelineStore;
+  readonly kind = IN_PROCESS;
   private readonly steps = new Map<string, PipelineStep>();
   private readonly queue: number[] = [];
   private current: { id: number; abort: AbortController } | undefined;
@@ -60,17 +100,14 @@ export class PipelineRunner {
   /** Records a run and queues it; answers at once with the queued run. */
   async start(req: StartRequest = {}): Promise<RunView> {
     if (this.closed) throw new ValidationError('the pipeline runner is shutting down', 'steps');
-    const names = req.steps && req.steps.length > 0 ? req.steps : [...this.steps.keys()];
-    const unknown = names.filter((n) => !this.steps.has(n));
-    if (unknown.length > 0) {
-      throw new ValidationError(
-        `unknown pipeline step${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${[...this.steps.keys()].join(', ')})`,
-        'steps',
-      );
-    }
-    const id = await this.store.create(names, req.params ?? {}, req.requestedBy ?? null);
+    const names = resolveSteps([...this.steps.keys()], req.steps);
+    const id = await this.store.create(names, req.params ?? {}, req.requestedBy ?? null, req.schedule ?? null);
     this.enqueue(id);
     return (await this.store.get(id))!;
+  }
+
+  async dispatch(id: number): Promise<void> {
+    if (!this.closed) this.enqueue(id);
   }
 
   /** Queues the runs a stopped process left unfinished; returns their ids. */
@@ -180,13 +217,7 @@ export class PipelineRunner {
     if (!run || run.status === 'succeeded' || run.status === 'cancelled') return;
     const abort = new AbortController();
     this.current = { id, abort };
-    const say = async (level: LogLevel, step: string | null, message: string) => {
-      this.opts.log?.(level, `pipeline run ${id}${step ? ` ${step}` : ''}: ${message}`);
-      // A log line is not worth failing or holding up a run for: while the store is away it goes to `opts.log` only.
-      await this.store.log(id, step, level, message).catch((e: unknown) => {
-        if (!isTransientError(e)) throw e;
-      });
-    };
+    const say = runLog(this.store, id, this.opts.log);
     const setRun = (...a: Parameters<PipelineStore['setRun']>) =>
       this.persist(`pipeline run ${id}`, () => this.store.setRun(...a));
     const setStep = (...a: Parameters<PipelineStore['setStep']>) =>
@@ -207,69 +238,37 @@ export class PipelineRunner {
           return;
         }
         if (abort.signal.aborted) break;
-        await setStep(id, s.position, { status: 'running', progress: 0, message: null });
-        let last = 0;
-        const interval = this.opts.progressIntervalMs ?? 250;
-        const ctx: StepContext = {
-          runId: id,
-          params: run.params,
+        const outcome = await executeStep({
+          store: this.store,
+          services: this.services,
+          step,
+          run,
+          position: s.position,
+          worker: IN_PROCESS,
           outputs,
           signal: abort.signal,
-          log: (level, message) => say(level, s.name, message),
-          progress: async (fraction, message) => {
-            const now = Date.now();
-            if (fraction < 1 && now - last < interval) return;
-            last = now;
-            const p = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
-            // Progress is not worth failing a step for: while the store is away it is not recorded.
-            await this.store
-              .setStep(id, s.position, { progress: p, ...(message !== undefined ? { message } : {}) })
-              .catch((e: unknown) => {
-                if (!isTransientError(e)) throw e;
-              });
-          },
-        };
-        try {
-          const output = await retryTransient(() => step.run(ctx, this.services), {
-            ...this.retry,
-            signal: abort.signal,
-            onRetry: async (e, attempt, delay) => {
-              const why = `failed: ${(e as Error).message} (a store is unreachable); retry ${attempt}/${this.retry.attempts - 1} in ${delay} ms`;
-              await say('warn', s.name, why);
-              await this.store.setStep(id, s.position, { message: why }).catch(() => {});
-            },
-          });
-          if (abort.signal.aborted) throw abort.signal.reason ?? new Error('cancelled');
-          outputs[s.name] = output;
-          const skipped = output.skipped === true;
-          await setStep(id, s.position, {
-            status: skipped ? 'skipped' : 'succeeded',
-            progress: 1,
-            output,
-            ...(typeof output.reason === 'string' ? { message: output.reason } : {}),
-          });
-          await say('info', s.name, skipped ? `skipped: ${String(output.reason ?? '')}` : 'done');
-        } catch (e) {
-          const base = (e as Error).message ?? String(e);
-          const msg =
-            isTransientError(e) && !abort.signal.aborted
-              ? `${base} (a store stayed unreachable through ${this.retry.attempts} attempts)`
-              : base;
-          if (abort.signal.aborted) {
-            if (this.closed) {
-              // Shutting down: leave the run `running` so the next start resumes it at this step.
-              await setStep(id, s.position, { status: 'pending', message: 'interrupted by shutdown' });
-              await say('warn', s.name, 'interrupted by shutdown; the run resumes at this step on the next start');
-              return;
-            }
-            await setStep(id, s.position, { status: 'cancelled', error: 'cancelled' });
-            await setRun(id, 'cancelled', `cancelled during ${s.name}`);
-            await say('warn', s.name, 'cancelled');
+          retry: this.retry,
+          progressIntervalMs: this.opts.progressIntervalMs ?? 250,
+          ...(this.opts.log ? { log: this.opts.log } : {}),
+        });
+        if (outcome.kind === 'succeeded' || outcome.kind === 'skipped') {
+          outputs[s.name] = outcome.output;
+        } else if (outcome.kind === 'already-done') {
+          const output = (await this.store.get(id))?.steps[s.position]?.output;
+          if (output) outputs[s.name] = output;
+        } else if (outcome.kind === 'failed') {
+          await setRun(id, 'failed', `${s.name}: ${outcome.error}`);
+          return;
+        } else {
+          if (this.closed) {
+            // Shutting down: leave the run `running` so the next start resumes it at this step.
+            await setStep(id, s.position, { status: 'pending', message: 'interrupted by shutdown' });
+            await say('warn', s.name, 'interrupted by shutdown; the run resumes at this step on the next start');
             return;
           }
-          await setStep(id, s.position, { status: 'failed', error: msg });
-          await setRun(id, 'failed', `${s.name}: ${msg}`);
-          await say('error', s.name, `failed: ${msg}`);
+          await setStep(id, s.position, { status: 'cancelled', error: 'cancelled' });
+          await setRun(id, 'cancelled', `cancelled during ${s.name}`);
+          await say('warn', s.name, 'cancelled');
           return;
         }
       }

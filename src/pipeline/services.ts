@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import { type Encoders, loadEncoders } from '../models/index.js';
 import { openRetrieval, type Retrieval } from '../retrieval/index.js';
-import { LocalBlobStore, MetadataStore } from '../storage/index.js';
+import { MetadataStore, openBlobStore } from '../storage/index.js';
 import { ModelRegistry } from '../training/index.js';
 import type { PipelineServices } from './types.js';
 
@@ -17,7 +16,7 @@ export async function openPipelineServices(
 ): Promise<PipelineServices & { close(): Promise<void> }> {
   const log = opts.log ?? (() => {});
   const meta = await MetadataStore.open({ url: config.database.url, dataDir: config.dataDir });
-  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+  const blobs = openBlobStore(config);
   const registry = new ModelRegistry(meta, blobs);
   if (opts.bundledArtifact) {
     // As the server does on start: a fresh store serves (and trains from) the bundled model.
@@ -34,8 +33,7 @@ export async function openPipelineServices(
       loadEncoders({
         modelsDir: config.models.dir,
         threads: config.models.threads,
-        text: a.encoders.text,
-        image: a.encoders.image,
+        ...a.encoders,
       }),
     );
     return encoders;

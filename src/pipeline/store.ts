@@ -15,6 +15,10 @@ export interface StepView {
   error: string | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** Who ran it last: `in-process` or a worker id (`host:pid`). */
+  worker: string | null;
+  /** Times the step was started (a step re-delivered after a worker died counts again). */
+  attempts: number;
 }
 
 export interface RunView {
@@ -27,6 +31,10 @@ export interface RunView {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The schedule that started it (`pipeline.schedules[].name`), else null. */
+  schedule: string | null;
+  /** Bumped by each resume; a queued job of an earlier epoch is stale (scale-out runner). */
+  epoch: number;
   steps: StepView[];
 }
 
@@ -42,19 +50,14 @@ export interface LogLine {
 export class PipelineStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(steps: string[], params: Record<string, unknown>, requestedBy: string | null): Promise<number> {
-    return this.db.transaction().execute(async (tx) => {
-      const { id } = await tx
-        .insertInto('pipeline_runs')
-        .values({ flow: steps.join(','), status: 'queued', params: JSON.stringify(params), requested_by: requestedBy })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await tx
-        .insertInto('pipeline_steps')
-        .values(steps.map((name, position) => ({ run_id: id, position, name, status: 'pending', progress: 0 })))
-        .execute();
-      return id;
-    });
+  /** Records a queued run with its steps; `schedule` names the schedule that started it. */
+  async create(
+    steps: string[],
+    params: Record<string, unknown>,
+    requestedBy: string | null,
+    schedule: string | null = null,
+  ): Promise<number> {
+    return this.db.transaction().execute((tx) => insertRun(tx, steps, params, requestedBy, schedule));
   }
 
   async get(id: number): Promise<RunView | undefined> {
@@ -158,6 +161,94 @@ export class PipelineStore {
       .execute();
   }
 
+  /**
+   * Marks a step `running` for `worker` and counts the attempt, unless it already finished (succeeded or
+   * skipped): then answers false and changes nothing, so a step delivered twice runs at most once more.
+   */
+  async claimStep(runId: number, position: number, worker: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('pipeline_steps')
+      .set((eb) => ({
+        status: 'running',
+        progress: 0,
+        message: null,
+        error: null,
+        worker,
+        attempts: eb('attempts', '+', 1),
+        started_at: new Date(),
+        finished_at: null,
+      }))
+      .where('run_id', '=', runId)
+      .where('position', '=', position)
+      .where('status', 'not in', ['succeeded', 'skipped'])
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Records a step's result once: the output is written only while the step is not already succeeded or
+   * skipped (keyed by run + position). Answers false when another attempt recorded it first.
+   */
+  async recordStep(
+    runId: number,
+    position: number,
+    status: 'succeeded' | 'skipped',
+    output: Record<string, unknown>,
+    message: string | null,
+  ): Promise<boolean> {
+    const res = await this.db
+      .updateTable('pipeline_steps')
+      .set({
+        status,
+        progress: 1,
+        output: JSON.stringify(output),
+        ...(message !== null ? { message } : {}),
+        finished_at: new Date(),
+      })
+      .where('run_id', '=', runId)
+      .where('position', '=', position)
+      .where('status', 'not in', ['succeeded', 'skipped'])
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Moves a run from `queued` to `running` (setting its start time once); false when it was not queued. */
+  async markRunning(id: number): Promise<boolean> {
+    const res = await this.db
+      .updateTable('pipeline_runs')
+      .set({ status: 'running', started_at: new Date(), finished_at: null })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Ends a `running` or `queued` run (once: false when it had ended already). */
+  async finishRun(
+    id: number,
+    status: 'succeeded' | 'failed' | 'cancelled',
+    error: string | null = null,
+  ): Promise<boolean> {
+    const res = await this.db
+      .updateTable('pipeline_runs')
+      .set({ status, error, finished_at: new Date() })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Queues a stopped run again under a new epoch (so its old queued jobs are stale); answers the epoch. */
+  async requeue(id: number): Promise<number> {
+    const row = await this.db
+      .updateTable('pipeline_runs')
+      .set((eb) => ({ status: 'queued', error: null, epoch: eb('epoch', '+', 1) }))
+      .where('id', '=', id)
+      .returning('epoch')
+      .executeTakeFirstOrThrow();
+    return row.epoch;
+  }
+
   async log(runId: number, step: string | null, level: LogLevel, message: string): Promise<void> {
     await this.db.insertInto('pipeline_logs').values({ run_id: runId, step, level, message }).execute();
   }
@@ -204,6 +295,8 @@ function runView(r: Selectable<PipelineRunsTable>, steps: Selectable<PipelineSte
     createdAt: new Date(r.created_at),
     startedAt: d(r.started_at),
     finishedAt: d(r.finished_at),
+    schedule: r.schedule ?? null,
+    epoch: r.epoch ?? 0,
     steps: steps.map((s) => ({
       position: s.position,
       name: s.name,
@@ -214,6 +307,37 @@ function runView(r: Selectable<PipelineRunsTable>, steps: Selectable<PipelineSte
       error: s.error,
       startedAt: d(s.started_at),
       finishedAt: d(s.finished_at),
+      worker: s.worker ?? null,
+      attempts: s.attempts ?? 0,
     })),
   };
+}
+
+/**
+ * Inserts a queued run and its pending steps with `db` (a transaction of the caller's: a schedule claims its
+ * fire time and records the run in one transaction). Answers the run id.
+ */
+export async function insertRun(
+  db: Kysely<Database>,
+  steps: string[],
+  params: Record<string, unknown>,
+  requestedBy: string | null,
+  schedule: string | null = null,
+): Promise<number> {
+  const { id } = await db
+    .insertInto('pipeline_runs')
+    .values({
+      flow: steps.join(','),
+      status: 'queued',
+      params: JSON.stringify(params),
+      requested_by: requestedBy,
+      schedule,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db
+    .insertInto('pipeline_steps')
+    .values(steps.map((name, position) => ({ run_id: id, position, name, status: 'pending', progress: 0 })))
+    .execute();
+  return id;
 }

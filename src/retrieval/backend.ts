@@ -31,6 +31,8 @@ export interface RetrievalBackend {
   stats(): Promise<BackendStats>;
   /** Compacts storage and drops old versions, where the engine keeps them (LanceDB). */
   compact?(): Promise<void>;
+  /** Loads in-memory search indices now rather than on the first search (embedded backend). */
+  warm?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export function lanceBackend(index: LanceReviewIndex): RetrievalBackend {
     count: () => index.count(),
     stats: async () => ({ backend: 'lancedb', ...(await index.stats()) }),
     compact: () => index.compact(),
+    warm: () => index.warm(),
     close: () => index.close(),
   };
 }

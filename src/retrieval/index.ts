@@ -72,6 +72,7 @@ export async function openBackend(config: Config, dims: { text: number; image: n
     textDim: dims.text,
     imageDim: dims.image,
     annMinRows: r.annMinRows,
+    annQuantization: r.annQuantization,
     refineFactor: r.refineFactor,
     ef: r.ef,
     maintenanceSeconds: r.maintenanceSeconds,
@@ -85,6 +86,9 @@ export async function openBackend(config: Config, dims: { text: number; image: n
 /** Backend, indexer and searcher, wired from the config. */
 export async function openRetrieval(config: Config, encoders: Encoders, blobs: BlobStore): Promise<Retrieval> {
   const backend = await openBackend(config, { text: encoders.text.dim, image: encoders.image.dim });
+  // The in-memory search indices are rebuilt from the table in the background, so the first search does not
+  // wait for the whole load (a failed load is retried, and reported, by that search).
+  backend.warm?.().catch(() => {});
   try {
     const enc = reviewEncoders(encoders, config.limits);
     const r = config.retrieval;

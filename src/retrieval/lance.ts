@@ -1,11 +1,12 @@
 import './lance-env.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Connection, connect, Index, MatchQuery, type Table } from '@lancedb/lancedb';
+import { type Connection, connect, Index, type Table } from '@lancedb/lancedb';
 import { Bool, Field, FixedSizeList, Float32, Float64, Schema, Utf8 } from 'apache-arrow';
 import { LRUCache } from 'lru-cache';
-import { ExactVectorSet, type FilterFields, filterPredicate } from './exact-scan.js';
+import { type AnnOptions, DEFAULT_ANN, ExactVectorSet, type FilterFields, filterPredicate } from './exact-scan.js';
 import { foldForIndex, foldQuery } from './fold.js';
+import { MemoryBm25 } from './memory-bm25.js';
 import { recordFromStored, storedFields } from './stored-fields.js';
 import type {
   Candidate,
@@ -25,12 +26,14 @@ export interface LanceIndexOptions {
   imageDim: number;
   /** Passed to LanceDB for object stores, e.g. `{ aws_endpoint, aws_region, allow_http }`. */
   storageOptions?: Record<string, string>;
-  /** Build the HNSW vector index once a vector column has this many rows (below it, search is exact, in memory). */
+  /** Build the in-memory HNSW graph of a vector column once it has this many rows (below it, search is exact). */
   annMinRows?: number;
   /** Candidates re-ranked with exact distances after the ANN search, as a multiple of the limit. */
   refineFactor?: number;
   /** HNSW search breadth. */
   ef?: number;
+  /** Stored precision of the HNSW graph's vectors (f16 halves the memory of f32; results are re-scored exactly). */
+  annQuantization?: 'f32' | 'f16' | 'i8';
   /** How stale a read may be with respect to other processes' writes (seconds; 0: always current). */
   readConsistencySeconds?: number;
   /**
@@ -59,9 +62,31 @@ export interface LanceIndexStats {
   indices: { name: string; type: string; columns: string[]; indexedRows: number; unindexedRows: number }[];
   /** Why the last background index maintenance failed, when it did. */
   maintenanceError?: string;
+  /** The in-memory search indices (absent until the first search loads them). */
+  memory?: {
+    rows: number;
+    photoRows: number;
+    /** Approximate bytes of the BM25 postings, the vectors and the HNSW graphs. */
+    bytes: number;
+    /** Whether the HNSW graph answers unfiltered queries (else exact scans). */
+    textAnn: boolean;
+    imageAnn: boolean;
+    /** How long the last load from the table took (ms). */
+    loadMs: number;
+  };
 }
 
 const COLUMN: Record<VectorField, string> = { text: 'text_vec', image: 'image_vec' };
+
+/** The search indices held in memory, rebuilt from the table and kept in step with every own write. */
+interface MemoryIndices {
+  text: ExactVectorSet;
+  image: ExactVectorSet;
+  bm25: MemoryBm25;
+  loadMs: number;
+}
+/** Below this many rows, a search waits for the reload of the in-memory indices after another process wrote. */
+const RELOAD_WAIT_ROWS = 20_000;
 /** Longest an index maintenance may hold up the writes behind it (HNSW on 1M rows builds in a few minutes here). */
 const MAINTENANCE_TIMEOUT_MS = 15 * 60_000;
 const RECORD_COLUMNS = ['id', 'text', 'title', 'product', 'rating', 'date', 'source', 'label', 'image_id'];
@@ -105,21 +130,23 @@ function dirBytes(path: string): number {
 }
 
 /**
- * The embedded default for retrieval: one LanceDB table holding each review's fields, its text and
- * photo vectors, a BM25 full-text index over title + text, and, once a vector column is large enough,
- * an HNSW index (searched with a refine step). Serves as lexical index, vector index and record store.
+ * The embedded default for retrieval: one LanceDB table, the store of record, holding each review's
+ * fields, its folded search text and its text and photo vectors. Searches are answered from indices kept
+ * in memory and rebuilt from the table when it is opened (on the first search): a BM25 inverted index
+ * (`MemoryBm25`) and, per vector column, the normalised f32 vectors scanned exactly, plus USearch's HNSW
+ * graph once the column has `annMinRows` rows (unfiltered queries; candidates re-scored exactly).
+ *
+ * Why in memory: LanceDB 0.31's full-text and HNSW searches cost 7-12 ms each at 20k-50k rows here, its
+ * index maintenance stalled near 60k rows (lance issue #7439), and rows written since the last maintenance
+ * were searched by brute force; the in-memory indices answer in about a millisecond and see a write as soon
+ * as it is committed (docs/benchmarks.md, "Search latency over HTTP").
  */
 export class LanceReviewIndex implements RecordStore {
   readonly name = 'lancedb';
   private writes: Promise<unknown> = Promise.resolve();
-  /** Whether the full-text index exists (it is created with the first rows); no per-query check. */
-  private ftsReady = false;
-  private ftsCheckedAt = 0;
-  /** Vector columns with an ANN index; the others are searched exactly in memory (`mirrors`). */
-  private annColumns = new Set<string>();
-  /** In-memory copies of the vector columns without an ANN index (loaded on first search). */
-  private mirrors: Partial<Record<VectorField, ExactVectorSet>> | undefined;
-  private mirrorLoad: Promise<void> | undefined;
+  /** The search indices (loaded on first search, reloaded when someone else wrote). */
+  private mem: MemoryIndices | undefined;
+  private memLoad: Promise<void> | undefined;
   /** The table version the caches (mirrors, records) reflect; another version means someone else wrote. */
   private knownVersion = 0;
   /** Own writes in flight: their new version is not someone else's. */
@@ -135,6 +162,7 @@ export class LanceReviewIndex implements RecordStore {
     private readonly db: Connection,
     private readonly table: Table,
     private readonly opts: Required<Omit<LanceIndexOptions, 'storageOptions' | 'readConsistencySeconds'>>,
+    private readonly syncIntervalMs: number,
   ) {
     this.recordCache = opts.recordCacheSize > 0 ? new LRUCache({ max: opts.recordCacheSize }) : undefined;
   }
@@ -146,8 +174,9 @@ export class LanceReviewIndex implements RecordStore {
       textDim: o.textDim,
       imageDim: o.imageDim,
       annMinRows: o.annMinRows ?? 50_000,
-      refineFactor: o.refineFactor ?? 2,
-      ef: o.ef ?? 100,
+      refineFactor: o.refineFactor ?? 4,
+      ef: o.ef ?? 256,
+      annQuantization: o.annQuantization ?? 'f16',
       maintenanceSeconds: o.maintenanceSeconds ?? 10,
       maintenanceRows: o.maintenanceRows ?? 5000,
       recordCacheSize: o.recordCacheSize ?? 10_000,
@@ -164,9 +193,8 @@ export class LanceReviewIndex implements RecordStore {
       : await db.createEmptyTable(opts.table, LanceReviewIndex.schema(opts.textDim, opts.imageDim), {
           existOk: true,
         });
-    const index = new LanceReviewIndex(db, table, opts);
+    const index = new LanceReviewIndex(db, table, opts, (o.readConsistencySeconds ?? 5) * 1000);
     await index.checkDims();
-    await index.readIndexList();
     index.knownVersion = await table.version();
     return index;
   }
@@ -218,10 +246,7 @@ export class LanceReviewIndex implements RecordStore {
   }
 
   private async readIndexList(): Promise<Set<string>> {
-    const have = new Set((await this.table.listIndices()).map((i) => i.columns[0] as string));
-    this.ftsReady = have.has('search_text');
-    this.annColumns = new Set(Object.values(COLUMN).filter((c) => have.has(c)));
-    return have;
+    return new Set((await this.table.listIndices()).map((i) => i.columns[0] as string));
   }
 
   /**
@@ -241,76 +266,118 @@ export class LanceReviewIndex implements RecordStore {
     }
   }
 
-  /** Forgets cached records and reloads the in-memory vectors (in the background when there are some). */
+  /**
+   * Forgets cached records and reloads the in-memory indices from the table, in the background when they
+   * are loaded already (the old ones answer until the new ones are complete).
+   */
   private invalidate(version: number): void {
     this.knownVersion = version;
     this.recordCache?.clear();
-    if (this.mirrors) this.loadMirrors().catch(() => {});
+    if (this.mem) this.loadMemory().catch(() => {});
   }
 
-  /** Notices writes by others (another process, the background maintenance) since the caches were filled. */
+  private syncedAt = 0;
+
+  /**
+   * Notices writes by others (another process) since the caches were filled. Looks at most once per
+   * `readConsistencySeconds` (LanceDB itself looks for new versions no more often): asking on every search
+   * cost a native call each time and, in a tight search loop, held back the writes.
+   */
   private async sync(): Promise<void> {
     if (this.ownWrites > 0) return;
+    const now = Date.now();
+    if (now - this.syncedAt < this.syncIntervalMs) return;
+    this.syncedAt = now;
     const v = await this.table.version();
     if (v !== this.knownVersion && this.ownWrites === 0) this.invalidate(v);
   }
 
-  /** Loads the vector columns that have no ANN index into memory; concurrent callers share one load. */
-  private loadMirrors(): Promise<void> {
-    this.mirrorLoad ??= this.serial(async () => {
-      try {
-        await this.readIndexList();
-        const fields = (['text', 'image'] as const).filter((f) => !this.annColumns.has(COLUMN[f]));
-        const sets: Partial<Record<VectorField, ExactVectorSet>> = {};
-        for (const f of fields) sets[f] = new ExactVectorSet(f === 'text' ? this.opts.textDim : this.opts.imageDim);
-        if (fields.length > 0) {
-          const version = await this.table.version();
-          const cols = [
-            'id',
-            'has_image',
-            'product',
-            'label',
-            'source',
-            'rating',
-            'date',
-            ...fields.map((f) => COLUMN[f]),
-          ];
-          const data = await this.table.query().select(cols).toArrow();
-          for (const batch of data.batches) {
-            const col = (name: string) => batch.getChild(name) as unknown as { get(i: number): unknown } | null;
-            const [ids, hasImage, product, label, source, rating, date] = cols.slice(0, 7).map(col);
-            const vecs = fields.map((f) => col(COLUMN[f]));
-            for (let i = 0; i < batch.numRows; i++) {
-              const meta: FilterFields = {
-                product: (product?.get(i) as string | null) ?? null,
-                label: (label?.get(i) as string | null) ?? null,
-                source: (source?.get(i) as string | null) ?? null,
-                rating: (rating?.get(i) as number | null) ?? null,
-                date: (date?.get(i) as string | null) ?? null,
-                hasImage: Boolean(hasImage?.get(i)),
-              };
-              fields.forEach((f, j) => {
-                const v = vecs[j]?.get(i) as { toArray(): Float32Array } | null | undefined;
-                if (v) sets[f]?.set(ids?.get(i) as string, v.toArray(), meta);
-              });
-            }
-          }
-          this.knownVersion = version;
-        }
-        this.mirrors = sets;
-      } finally {
-        this.mirrorLoad = undefined;
-      }
-    });
-    return this.mirrorLoad;
+  private annOptions(): AnnOptions {
+    return {
+      ...DEFAULT_ANN,
+      minRows: this.opts.annMinRows,
+      quantization: this.opts.annQuantization,
+      expansionSearch: this.opts.ef,
+      refine: this.opts.refineFactor,
+    };
   }
 
-  /** The in-memory copy of a vector column, when it has no ANN index (loaded on first use). */
-  private async mirror(field: VectorField): Promise<ExactVectorSet | undefined> {
+  /**
+   * Rebuilds the in-memory indices from the table (every row's id, search text, filter fields and
+   * vectors); concurrent callers share one load. Runs among the writes, so none is missed or applied twice.
+   */
+  private loadMemory(): Promise<void> {
+    this.memLoad ??= this.serial(async () => {
+      try {
+        const t0 = Date.now();
+        const mem: MemoryIndices = {
+          // Filled without HNSW; the graphs are built in the background once the load is complete.
+          text: new ExactVectorSet(this.opts.textDim),
+          image: new ExactVectorSet(this.opts.imageDim),
+          bm25: new MemoryBm25(),
+          loadMs: 0,
+        };
+        const version = await this.table.version();
+        const cols = ['id', 'search_text', 'has_image', 'product', 'label', 'source', 'rating', 'date'];
+        const stream = await this.table
+          .query()
+          .select([...cols, 'text_vec', 'image_vec'])
+          .toArrow();
+        for (const batch of stream.batches) {
+          const col = (name: string) => batch.getChild(name) as unknown as { get(i: number): unknown } | null;
+          const [ids, searchText, hasImage, product, label, source, rating, date] = cols.map(col);
+          const textVec = col('text_vec');
+          const imageVec = col('image_vec');
+          for (let i = 0; i < batch.numRows; i++) {
+            const id = ids?.get(i) as string;
+            const meta: FilterFields = {
+              product: (product?.get(i) as string | null) ?? null,
+              label: (label?.get(i) as string | null) ?? null,
+              source: (source?.get(i) as string | null) ?? null,
+              rating: (rating?.get(i) as number | null) ?? null,
+              date: (date?.get(i) as string | null) ?? null,
+              hasImage: Boolean(hasImage?.get(i)),
+            };
+            const tv = textVec?.get(i) as { toArray(): Float32Array } | null | undefined;
+            if (tv) mem.text.set(id, tv.toArray(), meta);
+            const iv = imageVec?.get(i) as { toArray(): Float32Array } | null | undefined;
+            if (iv) mem.image.set(id, iv.toArray(), meta);
+            mem.bm25.set(id, (searchText?.get(i) as string | null) ?? '', meta);
+          }
+          // Lets requests through between batches of a large table.
+          await new Promise((r) => setImmediate(r));
+        }
+        mem.loadMs = Date.now() - t0;
+        this.knownVersion = version;
+        this.mem = mem;
+        mem.text.enableAnn(this.annOptions());
+        mem.image.enableAnn(this.annOptions());
+      } finally {
+        this.memLoad = undefined;
+      }
+    });
+    return this.memLoad;
+  }
+
+  /**
+   * The in-memory indices, loaded on first use. After another process wrote (seen within
+   * `readConsistencySeconds`), a reload from the table starts: a small index (below `RELOAD_WAIT_ROWS`,
+   * well under a second to load) is waited for, a larger one answers from the previous state until the
+   * reload is complete (docs/retrieval.md gives the load times).
+   */
+  private async memory(): Promise<MemoryIndices> {
+    // One turn of the event loop: a search answered wholly from memory would otherwise resolve in microtasks
+    // only, and a caller searching in a loop would never let a write's native completion run.
+    await new Promise((r) => setImmediate(r));
     await this.sync();
-    if (this.annColumns.has(COLUMN[field])) return undefined;
-    if (!this.mirrors) await this.loadMirrors();
-    return this.mirrors?.[field];
+    if (!this.mem) await this.loadMemory();
+    else if (this.memLoad && this.mem.text.size < RELOAD_WAIT_ROWS) await this.memLoad;
+    return this.mem as MemoryIndices;
+  }
+
+  /** Loads the in-memory indices now (start-up), instead of on the first search. */
+  async warm(): Promise<void> {
+    await this.memory();
   }
 
   /** Counts rows written and schedules the background maintenance (`maintenanceSeconds`, `maintenanceRows`). */
@@ -343,7 +410,7 @@ export class LanceReviewIndex implements RecordStore {
       try {
         this.unmaintained = 0;
         await Promise.race([
-          this.refreshIndices(),
+          this.ownMaintenance(() => this.refreshIndices()),
           new Promise<never>((_, reject) => {
             timer = setTimeout(
               () => reject(new Error(`index maintenance did not finish within ${MAINTENANCE_TIMEOUT_MS / 1000} s`)),
@@ -365,18 +432,32 @@ export class LanceReviewIndex implements RecordStore {
   /** Why the last index maintenance failed, if it did (for stats and logs). */
   maintenanceError: string | undefined;
 
-  /** The full-text and id indices, created with the first rows so BM25 and id look-ups work at once. */
-  private async ensureBaseIndices(): Promise<void> {
-    if (this.ftsReady) return;
-    const have = await this.readIndexList();
-    if (!have.has('search_text')) {
-      await this.table.createIndex('search_text', {
-        config: Index.fts({ withPosition: false, stem: true, removeStopWords: true, asciiFolding: true }),
-      });
+  /**
+   * Runs a maintenance (compaction, index updates: new table versions with the same rows) without taking
+   * its versions for someone else's writes; if the row count no longer matches the in-memory indices
+   * afterwards, another process wrote meanwhile and they are reloaded.
+   */
+  private async ownMaintenance(run: () => Promise<void>): Promise<void> {
+    this.ownWrites++;
+    try {
+      await run();
+      const version = await this.table.version();
+      const rows = await this.table.countRows();
+      if (this.mem && rows !== this.mem.text.size) this.invalidate(version);
+      else this.knownVersion = version;
+    } finally {
+      this.ownWrites--;
     }
-    // Ids are looked up on every search (records of the hits) and write (dedup): always indexed.
+  }
+
+  private idIndexed = false;
+
+  /** The id index, created with the first rows: ids are looked up on every search (records) and write (dedup). */
+  private async ensureBaseIndices(): Promise<void> {
+    if (this.idIndexed) return;
+    const have = await this.readIndexList();
     if (!have.has('id')) await this.table.createIndex('id', { config: Index.btree() });
-    this.ftsReady = true;
+    this.idIndexed = true;
     this.knownVersion = await this.table.version();
   }
 
@@ -417,9 +498,11 @@ export class LanceReviewIndex implements RecordStore {
       await this.ownWrite(
         () => this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows),
         () => {
-          for (const { record: r, textVector, imageVector } of items) {
+          const mem = this.mem;
+          rows.forEach(({ search_text }, j) => {
+            const { record: r, textVector, imageVector } = items[j] as VectorizedReview;
             this.recordCache?.delete(r.id);
-            if (!this.mirrors) continue;
+            if (!mem) return;
             const meta: FilterFields = {
               product: r.product ?? null,
               label: r.label ?? null,
@@ -428,10 +511,13 @@ export class LanceReviewIndex implements RecordStore {
               date: r.date ?? null,
               hasImage: Boolean(imageVector),
             };
-            this.mirrors.text?.set(r.id, textVector, meta);
-            if (imageVector) this.mirrors.image?.set(r.id, imageVector, meta);
-            else this.mirrors.image?.delete(r.id);
-          }
+            mem.text.set(r.id, textVector, meta);
+            if (imageVector) mem.image.set(r.id, imageVector, meta);
+            else mem.image.delete(r.id);
+            mem.bm25.set(r.id, search_text, meta);
+          });
+          mem?.text.flush();
+          mem?.image.flush();
         },
       );
       await this.ensureBaseIndices();
@@ -455,8 +541,9 @@ export class LanceReviewIndex implements RecordStore {
           const meta: Partial<FilterFields> = {};
           if ('rating' in fields) meta.rating = fields.rating ?? null;
           for (const k of ['date', 'source', 'label'] as const) if (k in fields) meta[k] = fields[k] ?? null;
-          this.mirrors?.text?.setFields(id, meta);
-          this.mirrors?.image?.setFields(id, meta);
+          this.mem?.text.setFields(id, meta);
+          this.mem?.image.setFields(id, meta);
+          this.mem?.bm25.setFields(id, meta);
         },
       ),
     );
@@ -472,8 +559,9 @@ export class LanceReviewIndex implements RecordStore {
           () => {
             for (const id of part) {
               this.recordCache?.delete(id);
-              this.mirrors?.text?.delete(id);
-              this.mirrors?.image?.delete(id);
+              this.mem?.text.delete(id);
+              this.mem?.image.delete(id);
+              this.mem?.bm25.delete(id);
             }
           },
         );
@@ -483,101 +571,52 @@ export class LanceReviewIndex implements RecordStore {
   }
 
   /**
-   * The background maintenance: creates the full-text index on first data, the HNSW indices once a vector
-   * column passes `annMinRows`, folds new rows into existing indices (until then LanceDB searches them by
-   * brute force, which grows slower with their number), compacts files and prunes old table versions.
+   * The background maintenance: the id index (created, or new rows folded in; indices older tables still
+   * carry are updated too), files compacted, old table versions pruned. Search does not depend on it.
    */
   private async refreshIndices(): Promise<void> {
     if ((await this.table.countRows()) === 0) return;
     const have = await this.readIndexList();
-    if (!have.has('search_text')) {
-      await this.table.createIndex('search_text', {
-        config: Index.fts({ withPosition: false, stem: true, removeStopWords: true, asciiFolding: true }),
-      });
-      this.ftsReady = true;
-    }
-    for (const field of ['text', 'image'] as const) {
-      const col = COLUMN[field];
-      if (have.has(col)) continue;
-      const n = await this.table.countRows(field === 'image' ? 'has_image = true' : undefined);
-      if (n >= this.opts.annMinRows) {
-        await this.buildAnn(col);
-        // From now on LanceDB answers this column's queries: the in-memory copy is dropped.
-        if (this.mirrors) delete this.mirrors[field];
-      }
-    }
-    // Ids are looked up on every search (records of the hits) and write (dedup): always indexed.
     if (!have.has('id')) await this.table.createIndex('id', { config: Index.btree() });
-    const rows = await this.table.countRows();
-    for (const col of ['product', 'rating', 'date']) {
-      if (!have.has(col) && rows >= this.opts.annMinRows) await this.table.createIndex(col, { config: Index.btree() });
-    }
     await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
-    await this.readIndexList();
-  }
-
-  private async buildAnn(col: string): Promise<void> {
-    await this.table.createIndex(col, {
-      config: Index.hnswSq({ distanceType: 'cosine', m: 20, efConstruction: 150 }),
-    });
-    this.annColumns.add(col);
   }
 
   /** Runs the index maintenance and drops every old version now (`index optimize`; before measuring size). */
   compact(): Promise<void> {
     return this.serial(async () => {
       this.unmaintained = 0;
-      await this.refreshIndices();
-      await this.table.optimize({ cleanupOlderThan: new Date() });
+      await this.ownMaintenance(async () => {
+        await this.refreshIndices();
+        await this.table.optimize({ cleanupOlderThan: new Date() });
+      });
     });
   }
 
-  /** Builds the HNSW index on a vector column now, whatever its size (benchmarks, `index optimize`). */
-  buildAnnNow(field: VectorField): Promise<void> {
-    return this.serial(async () => {
-      await this.buildAnn(COLUMN[field]);
-      if (this.mirrors) delete this.mirrors[field];
-    });
+  /** Builds the in-memory HNSW graph of a vector column now, whatever its size (benchmarks). */
+  async buildAnnNow(field: VectorField): Promise<void> {
+    await (await this.memory())[field].buildAnn();
   }
 
-  /** BM25 over title + text; the query is matched term by term (no query syntax), so any text is safe. */
+  /** BM25 over title + text (in memory); the query is matched term by term (no query syntax), so any text is safe. */
   async searchText(query: string, opts: ListOptions): Promise<Candidate[]> {
     if (query.trim() === '') return [];
-    // Another process may have written the first rows (and the index) since this one opened the table:
-    // look again, at most once a second.
-    if (!this.ftsReady && Date.now() - this.ftsCheckedAt > 1000) {
-      this.ftsCheckedAt = Date.now();
-      this.ftsReady = (await this.table.listIndices()).some((i) => i.columns[0] === 'search_text');
-    }
-    if (!this.ftsReady) return [];
-    let q = this.table.query().fullTextSearch(new MatchQuery(foldQuery(query), 'search_text'));
-    const where = filterSql(opts.filters);
-    if (where) q = q.where(where);
-    // Ids and scores only: reading every candidate's text costs more than looking up the hits' records.
-    const rows = await q.select(['id', '_score']).limit(opts.limit).toArray();
-    return rows.map((r: Row) => ({ id: r.id as string, score: r._score as number }));
+    const mem = await this.memory();
+    return mem.bm25.search(foldQuery(query), opts.limit, filterPredicate(opts.filters));
   }
 
   /**
-   * Cosine nearest neighbours; score = cosine similarity. Exact, in memory, while the column has no ANN
-   * index (below `annMinRows`); HNSW + exact refine in LanceDB above, rows not indexed yet by brute force.
+   * Cosine nearest neighbours; score = cosine similarity. In memory: exact below `annMinRows` rows and for
+   * filtered queries, USearch's HNSW with an exact re-scoring of `refineFactor` × limit candidates above.
    */
   async searchVector(field: VectorField, vector: Float32Array, opts: ListOptions): Promise<Candidate[]> {
-    const filters: SearchFilters = field === 'image' ? { ...opts.filters, hasImage: true } : { ...opts.filters };
-    const exact = await this.mirror(field);
-    if (exact) return exact.search(vector, opts.limit, filterPredicate(filters));
-    let q = this.table
-      .query()
-      .nearestTo(Array.from(vector))
-      .column(COLUMN[field])
-      .distanceType('cosine')
-      .refineFactor(this.opts.refineFactor)
-      // HNSW needs a search breadth of at least the number of candidates it hands to the refine step.
-      .ef(Math.max(this.opts.ef, opts.limit * this.opts.refineFactor));
-    const where = filterSql(filters);
-    if (where) q = q.where(where);
-    const rows = await q.select(['id', '_distance']).limit(opts.limit).toArray();
-    return rows.map((r: Row) => ({ id: r.id as string, score: 1 - (r._distance as number) }));
+    const mem = await this.memory();
+    if (field === 'image') {
+      // The photo set holds only reviews with a photo: `hasImage` true is implied, false matches nothing.
+      if (opts.filters?.hasImage === false) return [];
+      const { hasImage: _implied, ...rest } = opts.filters ?? {};
+      return mem.image.search(vector, opts.limit, filterPredicate(rest));
+    }
+    return mem.text.search(vector, opts.limit, filterPredicate(opts.filters));
   }
 
   /** Exact nearest neighbours, bypassing any ANN index (the benchmark's ground truth for recall). */
@@ -666,6 +705,18 @@ export class LanceReviewIndex implements RecordStore {
       fragments: s.fragmentStats.numFragments,
       indices: detail,
       ...(this.maintenanceError ? { maintenanceError: this.maintenanceError } : {}),
+      ...(this.mem
+        ? {
+            memory: {
+              rows: this.mem.text.size,
+              photoRows: this.mem.image.size,
+              bytes: this.mem.text.bytes + this.mem.image.bytes + this.mem.bm25.bytes,
+              textAnn: this.mem.text.annReady,
+              imageAnn: this.mem.image.annReady,
+              loadMs: this.mem.loadMs,
+            },
+          }
+        : {}),
     };
   }
 

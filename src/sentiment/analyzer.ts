@@ -73,7 +73,7 @@ export class Analyzer implements SentimentAnalyzer {
         `model ${artifact.name}@${artifact.version} needs encoders ${artifact.encoders.text} + ${artifact.encoders.image}`,
       );
     }
-    this.fusion = new FusionModel(artifact.components);
+    this.fusion = new FusionModel(artifact.components, encoders.words ? { words: encoders.words } : {});
   }
 
   get model(): ModelRef {

@@ -33,6 +33,8 @@ export class AnalysisService {
        * answered without similar reviews and with a warning; the search is not waited for.
        */
       similarTimeoutMs?: number;
+      /** Told of every answer (fresh or cached) with its input: the drift monitor's feed (src/drift). */
+      answered?: (input: AnalyzeInput, result: AnalysisResult) => void;
     } = {},
   ) {}
 
@@ -75,13 +77,15 @@ export class AnalysisService {
     }
     if (store) await this.cache.set(key, result);
     const { vectors: _internal, similar: _kept, ...answer } = result;
-    return {
+    const out: AnalysisResult = {
       ...answer,
       similar_reviews: similar,
       ...(warnings.length > 0 ? { warnings } : {}),
       processing_time_ms: round(performance.now() - t0),
       cached: !!hit,
     };
+    this.hooks.answered?.(input, out);
+    return out;
   }
 }
 

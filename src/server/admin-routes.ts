@@ -104,6 +104,48 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
   );
 
   app.get(
+    '/api/models/promotions',
+    {
+      config: { scope: 'analyze' },
+      schema: {
+        summary: "The pipeline's promotion decisions (promoted, held, refused) and rollbacks, newest first",
+        tags: ['models'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: {
+              type: 'string',
+              pattern: '^([1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$',
+              description: '1-500, default 50',
+            },
+          },
+        },
+        response: { 200: anyObject, ...errors },
+      },
+    },
+    async (req) => {
+      const { limit } = req.query as { limit?: string };
+      const rows = await reg.promotions(Number(limit ?? 50));
+      return {
+        promotions: rows.map((p) => ({
+          id: p.id,
+          name: p.name,
+          version: p.version,
+          policy: p.policy,
+          outcome: p.outcome,
+          reasons: p.reasons,
+          gate: p.gate,
+          shadow: p.shadow,
+          previous: p.previous,
+          run_id: p.runId,
+          at: p.at.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.get(
     '/api/models/history',
     {
       config: { scope: 'analyze' },
@@ -191,7 +233,39 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
       config: { scope: 'admin' },
       schema: { summary: 'The pipeline steps this server can run', tags: ['pipeline'], response: { 200: anyObject } },
     },
-    async () => ({ steps: runner().available() }),
+    async () => ({ steps: runner().available(), runner: runner().kind }),
+  );
+
+  app.get(
+    '/api/pipeline/schedules',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'The configured schedules: cron, next fire on this server, last fire and its run',
+        tags: ['pipeline'],
+        response: { 200: anyObject },
+      },
+    },
+    async () => {
+      const rows = await ctx.meta.db.selectFrom('pipeline_schedules').selectAll().execute();
+      const next = new Map((ctx.scheduler?.upcoming() ?? []).map((u) => [u.name, u.next]));
+      return {
+        schedules: ctx.config.pipeline.schedules.map((sc) => {
+          const row = rows.find((r) => r.name === sc.name);
+          return {
+            name: sc.name,
+            cron: sc.cron,
+            timezone: sc.timezone,
+            enabled: sc.enabled,
+            steps: sc.steps ?? null,
+            next_fire_at: next.get(sc.name)?.toISOString() ?? null,
+            last_fire_at: row?.last_fire_at ? new Date(row.last_fire_at).toISOString() : null,
+            last_run_id: row?.last_run_id ?? null,
+            last_outcome: row?.last_outcome ?? null,
+          };
+        }),
+      };
+    },
   );
 
   app.get(

@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { isAppError, PayloadTooLargeError, ValidationError } from '../core/errors.js';
 import { isTransientError } from '../core/transient.js';
 import type { AnalyzeInput } from '../core/types.js';
+import { textLlmStatus } from '../llm/local-llama.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAuth } from './auth/index.js';
 import { clientErrorOf, frameworkError, requireDocumentedBody } from './client-errors.js';
 import type { AppContext } from './context.js';
+import { registerDriftRoutes } from './drift-routes.js';
 import { registerLabelRoutes } from './label-routes.js';
 import { asClientError, multipartParts } from './multipart.js';
 import { registerOpsRoutes, withTimeout } from './ops-routes.js';
@@ -24,6 +27,15 @@ const VERSION = '0.1.0';
 export interface ServerOptions {
   /** A pino logger, or false for none (tests). */
   logger?: Logger | false;
+}
+
+/** Swagger UI; the OpenAPI document is at OPENAPI_PATH (and, for clients that do not ask for HTML, here too). */
+export const DOCS_PREFIX = '/api/docs';
+export const OPENAPI_PATH = '/api/openapi.json';
+
+/** Whether an Accept header asks for an HTML page (a browser) rather than data. */
+function wantsHtml(accept: string | undefined): boolean {
+  return typeof accept === 'string' && /\btext\/html\b/.test(accept);
 }
 
 const BASE64_RE = /^[A-Za-z0-9+/_-]*={0,2}$/;
@@ -106,6 +118,10 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   app.removeContentTypeParser('text/plain');
   // Every API route says which scope it needs (or that it is public): a route that forgets is a bug.
   app.addHook('onRoute', (route) => {
+    // Swagger UI's own routes (its page, scripts and the document) are public, like the document always was.
+    if (route.url.startsWith(`${DOCS_PREFIX}/`) || route.url === DOCS_PREFIX) {
+      route.config = { ...(route.config ?? {}), scope: 'public' } as typeof route.config;
+    }
     if (route.url.startsWith('/api/') && route.config?.scope === undefined && route.method !== 'HEAD') {
       throw new Error(`route ${route.method} ${route.url} declares no scope (config.scope)`);
     }
@@ -267,6 +283,8 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
           : { backend: ctx.config.retrieval.backend, ok: false, error: ctx.retrievalError ?? 'not configured' },
         model,
         model_version: model.version,
+        // Without `where`: a public route names no file path or server address.
+        llm: (({ where: _where, ...st }) => st)(textLlmStatus(ctx.config)),
         uptime_s: Math.round((Date.now() - started) / 1000),
       };
     },
@@ -276,8 +294,25 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   registerLabelRoutes(app, ctx);
   registerOpsRoutes(app, ctx, decodeBase64Image);
   registerAdminRoutes(app, ctx);
+  registerDriftRoutes(app, ctx);
 
-  app.get('/api/docs', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  // The OpenAPI document at a stable path, and Swagger UI (the browsable docs) at /api/docs. A client that does
+  // not ask for HTML (curl, scripts, the fuzz bench) still gets the JSON document at /api/docs, as before.
+  app.get(OPENAPI_PATH, { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(swaggerUi, {
+    routePrefix: DOCS_PREFIX,
+    uiConfig: { docExpansion: 'list', deepLinking: true },
+    uiHooks: {
+      onRequest: (req, reply, done) => {
+        const path = req.url.split('?')[0];
+        if ((path === DOCS_PREFIX || path === `${DOCS_PREFIX}/`) && !wantsHtml(req.headers.accept)) {
+          reply.send(app.swagger());
+          return;
+        }
+        done();
+      },
+    },
+  });
 
   app.get('/api', { config: { scope: 'public' }, schema: { hide: true } }, async () => ({
     name: 'reviewlens',
@@ -294,6 +329,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
       ready: 'GET /api/ready',
       metrics: 'GET /metrics',
       docs: 'GET /api/docs',
+      openapi: `GET ${OPENAPI_PATH}`,
       models: 'GET /api/models',
       pipeline: 'GET /api/pipeline/runs',
       web_ui: 'GET /',
@@ -303,7 +339,9 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await registerWebUi(app);
 
   ctx.watcher?.start();
+  ctx.driftTrigger?.start();
   app.addHook('onClose', async () => {
+    ctx.driftTrigger?.stop();
     await ctx.watcher?.stop();
   });
   return app;

@@ -1,13 +1,19 @@
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../core/config.js';
 import { reviewContentId } from '../core/ids.js';
 import type { SimilarReview } from '../core/types.js';
+import { DriftMonitor, DriftTrigger } from '../drift/index.js';
 import { VlmAnalyzer } from '../llm/index.js';
 import type { ModelArtifact } from '../models/artifact.js';
-import { type Encoders, loadEncoders } from '../models/index.js';
+import { type Encoders, loadEncoders, loadWordVectorAsset } from '../models/index.js';
 import { batchedEncoders, type EncoderBatching } from '../models/micro-batch.js';
-import { PIPELINE_STEPS, PipelineRunner, type PipelineServices } from '../pipeline/index.js';
+import {
+  PIPELINE_STEPS,
+  type PipelineControl,
+  PipelineRunner,
+  PipelineScheduler,
+  type PipelineServices,
+} from '../pipeline/index.js';
 import { openRetrieval, type Retrieval, type SearchHit } from '../retrieval/index.js';
 import {
   type Analysis,
@@ -20,15 +26,17 @@ import {
   type BlobStore,
   type Cache,
   FallbackCache,
-  LocalBlobStore,
   LruCache,
   MetadataStore,
+  openBlobStore,
   RedisCache,
 } from '../storage/index.js';
 import { ModelRegistry } from '../training/registry.js';
 import { ApiKeyStore } from './auth/index.js';
+import { registerDriftMetrics } from './drift-routes.js';
 import { ServerMetrics } from './metrics.js';
 import { ModelWatcher } from './reload.js';
+import { registerStoreMetrics } from './store-metrics.js';
 
 /** The model artifact shipped in the repository, promoted to production on a fresh store. */
 export const BUNDLED_ARTIFACT = fileURLToPath(new URL('../../artifacts/reviewlens-fusion.json', import.meta.url));
@@ -51,10 +59,22 @@ export interface AppContext {
   retrieval?: Retrieval;
   /** Why `retrieval` is absent, for the search routes' 503 and the health report. */
   retrievalError?: string;
-  /** The in-process pipeline runner (absent with the `vlm` backend: its steps need the local encoders). */
-  pipeline?: PipelineRunner;
+  /**
+   * The pipeline runner: in-process (absent with the `vlm` backend: its steps need the local encoders), or with
+   * `pipeline.queue.backend: bullmq` the queue runner that hands steps to `reviewlens worker` processes.
+   */
+  pipeline?: PipelineControl;
+  /** Starts the configured schedules' runs (`pipeline.schedules`); only on a server with schedules. */
+  scheduler?: PipelineScheduler;
+  /** The live distribution of analyses against the served model's reference (absent when `drift.enabled` is false). */
+  drift?: DriftMonitor;
+  /** Starts a pipeline run on drift (`drift.triggerPipeline`); started by the server. */
+  driftTrigger?: DriftTrigger;
   close(): Promise<void>;
 }
+
+/** `requested_by` of the pipeline runs the drift trigger starts. */
+export const DRIFT_REQUESTER = 'drift';
 
 /** URL of a stored photo's thumbnail on this server. */
 export const thumbnailUrl = (imageId: string) => `/api/photos/${imageId}/thumbnail`;
@@ -153,7 +173,7 @@ export async function createContext(
     for (const c of closers.reverse()) await c().catch(() => {});
   };
   try {
-    const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+    const blobs = openBlobStore(config);
     const cache = await openCache(config, log);
     if (cache.close) closers.push(() => cache.close?.() ?? Promise.resolve());
     const registry = new ModelRegistry(meta, blobs);
@@ -181,8 +201,7 @@ export async function createContext(
       const raw = await loadEncoders({
         modelsDir: config.models.dir,
         threads: config.models.threads,
-        text: artifact.encoders.text,
-        image: artifact.encoders.image,
+        ...artifact.encoders,
       });
       // Concurrent requests share encoder calls when models.microBatchMax > 1 (off by default: on two
       // cores the quantised encoders gained nothing from batching, see docs/benchmarks.md).
@@ -202,6 +221,10 @@ export async function createContext(
             `it needs encoders ${a.encoders.text} + ${a.encoders.image}, the server runs ${loaded.text.id} + ${loaded.image.id}: restart the server (and re-index) to serve it`,
           );
         }
+        // Word vectors are not part of the search index: a reloaded model that reads others loads them here.
+        if (a.encoders.words && loaded.words?.name !== a.encoders.words) {
+          loaded.words = await loadWordVectorAsset(config.models.dir, a.encoders.words);
+        }
         return new Analyzer(a, loaded, { ...config.limits }, config.models.useImage, observe);
       };
       analyzer = await build(artifact);
@@ -219,6 +242,15 @@ export async function createContext(
       }
     }
     const index = retrieval;
+    const drift = config.drift.enabled
+      ? new DriftMonitor(analyzer.model, {
+          windowSize: config.drift.windowSize,
+          minSamples: config.drift.minSamples,
+          threshold: config.drift.psiThreshold,
+          ...(config.drift.referenceFile ? { referenceFile: config.drift.referenceFile } : {}),
+        })
+      : undefined;
+    if (drift && !drift.hasReference) log(`drift is not measured: ${drift.report().reason}`);
     const service = new AnalysisService(
       analyzer,
       cache,
@@ -227,8 +259,22 @@ export async function createContext(
         cacheLookup: (hit) => metrics.cacheLookups.inc({ result: hit ? 'hit' : 'miss' }),
         similarTtlMs: config.retrieval.similarCacheSeconds * 1000,
         similarTimeoutMs: config.retrieval.similarTimeoutMs,
+        ...(drift
+          ? {
+              answered: (input, r) =>
+                drift.observe({
+                  sentiment: r.sentiment,
+                  confidence: r.confidence,
+                  textChars: typeof input.text === 'string' ? input.text.length : 0,
+                  hasPhoto: input.image !== undefined,
+                  mismatch: r.mismatch,
+                }),
+            }
+          : {}),
       },
     );
+    const driftMetrics = drift ? registerDriftMetrics(metrics.registry, drift) : undefined;
+    registerStoreMetrics(metrics.registry, meta);
     metrics.setModel(service.model);
     const watcher = build
       ? new ModelWatcher({
@@ -238,6 +284,7 @@ export async function createContext(
           swap: (a) => {
             service.swap(a);
             metrics.setModel(a.model);
+            drift?.setModel(a.model);
           },
           intervalMs: config.models.reloadIntervalSeconds * 1000,
           log: (level, msg) => log(level === 'error' ? `ERROR: ${msg}` : msg),
@@ -245,8 +292,16 @@ export async function createContext(
         })
       : undefined;
     if (watcher) closers.push(() => watcher.stop());
-    let pipeline: PipelineRunner | undefined;
-    if (encoders) {
+    let pipeline: PipelineControl | undefined;
+    if (config.pipeline.queue.backend === 'bullmq') {
+      // Scale-out: this server records runs and queues their steps; `reviewlens worker` processes run them.
+      const { QueuedPipelineRunner, queueSettings } = await import('../pipeline/queue/index.js');
+      const runner = new QueuedPipelineRunner(meta.db, PIPELINE_STEPS, queueSettings(config), {
+        log: (level, msg) => log(level === 'info' ? msg : `${level.toUpperCase()}: ${msg}`),
+      });
+      pipeline = runner;
+      closers.push(() => runner.close());
+    } else if (encoders) {
       const enc = encoders;
       const services: PipelineServices = {
         config,
@@ -263,6 +318,46 @@ export async function createContext(
       // Closed first (closers run in reverse): a running step is stopped before the stores close.
       closers.push(() => runner.close());
     }
+    let scheduler: PipelineScheduler | undefined;
+    if (pipeline && opts.serve && config.pipeline.schedules.some((s) => s.enabled)) {
+      // Started after the runner's closer is registered, so it is stopped before the runner closes.
+      const sched = new PipelineScheduler(meta.db, pipeline, config.pipeline.schedules, {
+        log: (level, msg) => log(level === 'info' ? msg : `${level.toUpperCase()}: ${msg}`),
+      }).start();
+      scheduler = sched;
+      closers.push(() => sched.stop());
+      for (const u of sched.upcoming())
+        log(`schedule ${u.name} (${u.cron} ${u.timezone}): next run ${u.next.toISOString()}`);
+    }
+    // Drift: a pipeline run when the live distribution moves past drift.psiThreshold (drift.triggerPipeline).
+    const runner = pipeline;
+    const driftTrigger =
+      drift && runner && config.drift.triggerPipeline
+        ? new DriftTrigger(drift, {
+            intervalMs: config.drift.checkIntervalSeconds * 1000,
+            cooldownMs: config.drift.cooldownSeconds * 1000,
+            start: async (report) =>
+              (
+                await runner.start({
+                  ...(config.drift.triggerSteps.length > 0 ? { steps: config.drift.triggerSteps } : {}),
+                  params: { drift: { drifted: report.drifted, threshold: report.threshold } },
+                  requestedBy: DRIFT_REQUESTER,
+                })
+              ).id,
+            lastStartedAt: async () => {
+              const row = await meta.db
+                .selectFrom('pipeline_runs')
+                .select('created_at')
+                .where('requested_by', '=', DRIFT_REQUESTER)
+                .orderBy('id', 'desc')
+                .executeTakeFirst();
+              return row ? new Date(row.created_at).getTime() : undefined;
+            },
+            log: (level, msg) => log(level === 'info' ? msg : `WARNING: ${msg}`),
+            onTrigger: () => driftMetrics?.triggeredRuns.inc(),
+          })
+        : undefined;
+    if (driftTrigger) closers.push(async () => driftTrigger.stop());
     return {
       config,
       meta,
@@ -277,6 +372,9 @@ export async function createContext(
       ...(index ? { retrieval: index } : {}),
       ...(retrievalError ? { retrievalError } : {}),
       ...(pipeline ? { pipeline } : {}),
+      ...(scheduler ? { scheduler } : {}),
+      ...(drift ? { drift } : {}),
+      ...(driftTrigger ? { driftTrigger } : {}),
       close: closeAll,
     };
   } catch (e) {

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
  * Where secrets could sit in what is logged: request headers (API keys, cookies) wherever a request or its
@@ -53,10 +54,22 @@ export interface LoggerOptions {
   level: string;
   /** Where lines go (default stdout); tests pass a stream to read them. */
   destination?: DestinationStream;
+  /**
+   * `json`: one JSON object a line (for log collectors); `pretty`: human-readable, coloured lines (pino-pretty);
+   * `auto` (default): pretty when stdout is a terminal, else JSON.
+   */
+  format?: 'auto' | 'json' | 'pretty';
+  /** Whether stdout is a terminal (default `process.stdout.isTTY`), for `auto`. */
+  isTTY?: boolean;
+}
+
+/** The format `createLogger` writes in: `pretty` on a terminal under `auto`, else what was asked. */
+export function logFormat(format: LoggerOptions['format'], isTTY = process.stdout.isTTY === true): 'json' | 'pretty' {
+  return format === 'pretty' || (format !== 'json' && isTTY) ? 'pretty' : 'json';
 }
 
 /**
- * The server's pino logger (JSON lines): API keys, cookies and other secrets are redacted wherever a
+ * The server's pino logger (JSON lines, or human-readable ones on a terminal: `format`): API keys, cookies and other secrets are redacted wherever a
  * request's headers are logged (`REDACT_PATHS`), and masked in logged URLs.
  */
 export function createLogger(opts: LoggerOptions): Logger {
@@ -65,5 +78,16 @@ export function createLogger(opts: LoggerOptions): Logger {
     redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
     serializers: { req: requestSerializer },
   };
+  if (logFormat(opts.format, opts.isTTY ?? process.stdout.isTTY === true) === 'pretty') {
+    // In-process (no worker thread), so lines are never lost at exit; colours only on a terminal.
+    const stream = pretty({
+      colorize: opts.destination === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      singleLine: true,
+      ...(opts.destination ? { destination: opts.destination } : {}),
+    });
+    return pino(options, stream);
+  }
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }

@@ -201,6 +201,19 @@ export const healthSchema = {
       required: ['name', 'version'],
     },
     model_version: { type: 'string' },
+    llm: {
+      type: 'object',
+      description:
+        'The LLM serving text tasks: `openai-compatible` (llm.url), `local` (the in-process GGUF model, loaded on first use) or `none` (with the reason).',
+      properties: {
+        provider: { type: 'string', enum: ['openai-compatible', 'local', 'none'] },
+        model: { type: 'string' },
+        loaded: { type: 'boolean' },
+        threads: { type: 'integer' },
+        reason: { type: 'string' },
+      },
+      required: ['provider', 'model'],
+    },
     search_index: {
       type: 'object',
       description: 'The search index: absent (ok false, with the reason) when it could not be opened.',
@@ -350,6 +363,18 @@ export const indexStatsSchema = {
     uri: { type: 'string' },
     table: { type: 'string' },
     vectors: { type: 'integer' },
+    memory: {
+      type: 'object',
+      description: 'The in-memory search indices of the embedded backend (absent until the first search loads them).',
+      properties: {
+        rows: { type: 'integer' },
+        photoRows: { type: 'integer' },
+        bytes: { type: 'integer' },
+        textAnn: { type: 'boolean' },
+        imageAnn: { type: 'boolean' },
+        loadMs: { type: 'integer' },
+      },
+    },
     indices: {
       type: 'array',
       items: {

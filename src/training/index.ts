@@ -28,7 +28,17 @@ export {
 } from './gate.js';
 export { type MultimodalOptions, trainMultimodal } from './multimodal.js';
 export { loadProductPhotos, type ProductPhoto } from './product-photos.js';
-export { ModelRegistry, PRODUCTION, STAGING } from './registry.js';
+export {
+  MIN_LABELLED_FOR_ACCURACY,
+  type PromotionOutcome,
+  type PromotionPolicy,
+  promotionDecision,
+  type ShadowPair,
+  type ShadowResult,
+  type ShadowRule,
+  shadowComparison,
+} from './promotion.js';
+export { ModelRegistry, PRODUCTION, type PromotionRecord, STAGING } from './registry.js';
 export { NEGATION_BACKOFF, trainReviewText } from './review-model.js';
 export { runTraining, type TrainingRunResult } from './run.js';
 export { trainSarcasm } from './sarcasm.js';

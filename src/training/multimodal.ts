@@ -14,10 +14,11 @@ import {
   sarcasmProbabilityOf,
   type TextParts,
   textMetaFeatures,
+  withWordMean,
 } from '../models/fusion.js';
 import { NgramLogReg } from '../models/heads/ngram-logreg.js';
 import { SoftmaxHead, type SoftmaxHeadJSON } from '../models/heads/softmax.js';
-import { loadEncoders } from '../models/index.js';
+import { loadEncoders, loadWordVectorAsset } from '../models/index.js';
 import type { SafeFetcher } from '../net/index.js';
 import { composeReviews } from './augment.js';
 import { productPolaritySets } from './corpora.js';
@@ -65,7 +66,19 @@ export interface MultimodalOptions {
   damage?: FusionComponents['damage'] | false;
   /** Fetches photo URLs in `data` (the SSRF guard with the config's allow list); default: no allow list. */
   fetcher?: SafeFetcher;
+  /**
+   * Word-vector asset whose mean vector joins MiniLM as the general text head's input (default
+   * DEFAULT_WORDS; `false` for MiniLM alone). When adapting a base model, the base model's choice is kept.
+   */
+  words?: string | false;
 }
+
+/**
+ * The word vectors the default model reads: none yet. GloVe 6B 100-d (`--words glove-6b-100d`) raised a
+ * MiniLM head alone by +3.0 val macro-F1 (docs/benchmarks.md, text feature candidates); inside the stacked
+ * review model it has not been measured, so the shipped recipe does not use it.
+ */
+export const DEFAULT_WORDS: string | undefined = undefined;
 
 const idx = (s: Sentiment) => SENTIMENTS.indexOf(s);
 
@@ -163,6 +176,26 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   }
   const lex = memoLexicon();
   const emb = (es: Example[]) => es.map((e) => embOf.get(e.text) as Float32Array);
+  // The general text head's input: MiniLM, or MiniLM + the mean word vector (memoised: asked for many times).
+  const wordsName = base
+    ? base.components.general_text_words
+    : opts.words === false
+      ? undefined
+      : (opts.words ?? DEFAULT_WORDS);
+  const words = wordsName ? await loadWordVectorAsset(opts.modelsDir, wordsName) : undefined;
+  if (words) log(`word vectors ${words.name}: ${words.size} words x ${words.dim}`);
+  const generalIn = new Map<string, Float32Array>();
+  const generalInput = (t: string): Float32Array => {
+    const e = embOf.get(t) as Float32Array;
+    if (!words) return e;
+    let v = generalIn.get(t);
+    if (!v) {
+      v = withWordMean(words, t, e);
+      generalIn.set(t, v);
+    }
+    return v;
+  };
+  const wordsOpt = words ? { words } : {};
   const ys = (es: Example[]) => es.map((e) => idx(e.label));
   // Photos that could not be read are left out of photo training (none in MVSA-Single as shipped).
   const withImg = (es: Example[]) => es.filter((e) => imgOf.has(e.id));
@@ -195,7 +228,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     const r = trainReviewText({
       train: ecom.train,
       val: ecom.val,
-      emb: (t) => embOf.get(t) as Float32Array,
+      emb: generalInput,
       sarcasm: sarcP,
       seed,
       log,
@@ -260,18 +293,22 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
 
   // --- meta heads ---------------------------------------------------------------------------
   // The review text model's answer joins the meta features (it never saw MVSA, so no leak).
-  const reviewModel = new FusionModel({
-    general_text: general.toJSON(),
-    ngram: ngram.toJSON(),
-    lexicon: lexicon.toJSON(),
-    domain_text: domain.toJSON(),
-    image: image.toJSON(),
-    fused_meta: image.toJSON(),
-    text_temperature: 1,
-    ...(sarcasm ? { sarcasm: sarcasm.toJSON() } : {}),
-    ...(sarcasmPlatt ? { sarcasm_platt: sarcasmPlatt } : {}),
-    ...(reviewMeta ? { review_meta: reviewMeta.toJSON() } : {}),
-  });
+  const reviewModel = new FusionModel(
+    {
+      general_text: general.toJSON(),
+      ...(wordsName ? { general_text_words: wordsName } : {}),
+      ngram: ngram.toJSON(),
+      lexicon: lexicon.toJSON(),
+      domain_text: domain.toJSON(),
+      image: image.toJSON(),
+      fused_meta: image.toJSON(),
+      text_temperature: 1,
+      ...(sarcasm ? { sarcasm: sarcasm.toJSON() } : {}),
+      ...(sarcasmPlatt ? { sarcasm_platt: sarcasmPlatt } : {}),
+      ...(reviewMeta ? { review_meta: reviewMeta.toJSON() } : {}),
+    },
+    wordsOpt,
+  );
   const parts = (e: Example, oof: boolean): TextParts => {
     const p = reviewModel.textParts(e.text, embOf.get(e.text) as Float32Array, lex(e.text));
     if (oof) p.domain = domainOof.get(e.id) as Float64Array;
@@ -371,6 +408,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   // --- evaluation on held-out data ------------------------------------------------------------
   const components: FusionComponents = {
     general_text: compact(general.toJSON()),
+    ...(wordsName ? { general_text_words: wordsName } : {}),
     ngram: ngram.toJSON(),
     lexicon: compact(lexicon.toJSON()),
     domain_text: compact(domain.toJSON()),
@@ -382,7 +420,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     ...(reviewMeta ? { review_meta: compact(reviewMeta.toJSON()) } : {}),
     ...(damage ? { damage } : {}),
   };
-  const model = new FusionModel(components);
+  const model = new FusionModel(components, wordsOpt);
   log('scoring on the test split and the held-out sets');
   const emb1 = (e: Example) => embOf.get(e.text) as Float32Array;
   // Every test example, answered as the server would: with its photo when it has one.
@@ -588,7 +626,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     version,
     created_at: createdAt,
     classes: ['negative', 'neutral', 'positive'],
-    encoders: { text: TEXT_ENCODER, image: IMAGE_ENCODER },
+    encoders: { text: TEXT_ENCODER, image: IMAGE_ENCODER, ...(wordsName ? { words: wordsName } : {}) },
     components,
     thresholds: { mismatch: mismatchT, sarcasm: 0.5 },
     metrics,

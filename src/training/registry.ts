@@ -4,6 +4,22 @@ import { type ModelArtifact, parseArtifact } from '../models/artifact.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { AliasChange, MetadataStore, ModelVersionRow } from '../storage/metadata/index.js';
 import { type EvalRecord, evalRecordOf, type GateConfig, type GateDecision, gateDecision } from './gate.js';
+import type { PromotionOutcome } from './promotion.js';
+
+/** One recorded promotion decision (see {@link ModelRegistry.recordPromotion}). */
+export interface PromotionRecord {
+  id: number;
+  name: string;
+  version: string;
+  policy: string;
+  outcome: string;
+  reasons: string[];
+  gate: Record<string, unknown> | null;
+  shadow: Record<string, unknown> | null;
+  previous: string | null;
+  runId: number | null;
+  at: Date;
+}
 
 export const PRODUCTION = 'production';
 export const STAGING = 'staging';
@@ -69,7 +85,73 @@ export class ModelRegistry {
       'rollback',
       `from ${current.name}@${current.version}`,
     );
+    if (alias === PRODUCTION) {
+      await this.recordPromotion({
+        name: previous.name,
+        version: previous.version,
+        policy: 'manual',
+        outcome: 'rolled-back',
+        reasons: [`production rolled back from ${current.name}@${current.version}`],
+        previous: `${current.name}@${current.version}`,
+      });
+    }
     return { from: current, to: { name: previous.name, version: previous.version } };
+  }
+
+  /**
+   * Records a decision of the pipeline's `promote` step (or a rollback) with what it rested on: the gate and
+   * the shadow comparison. Kept beside the alias history; `promotions()` lists them, newest first.
+   */
+  async recordPromotion(d: {
+    name: string;
+    version: string;
+    policy: string;
+    outcome: PromotionOutcome | 'rolled-back';
+    reasons: string[];
+    gate?: Record<string, unknown> | null;
+    shadow?: Record<string, unknown> | null;
+    previous?: string | null;
+    runId?: number | null;
+  }): Promise<number> {
+    const row = await this.meta.db
+      .insertInto('model_promotions')
+      .values({
+        model_name: d.name,
+        version: d.version,
+        policy: d.policy,
+        outcome: d.outcome,
+        reasons: JSON.stringify(d.reasons),
+        gate: d.gate ? JSON.stringify(d.gate) : null,
+        shadow: d.shadow ? JSON.stringify(d.shadow) : null,
+        previous_version: d.previous ?? null,
+        run_id: d.runId ?? null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /** Promotion decisions (promoted, held, refused, rolled-back), newest first. */
+  async promotions(limit = 50): Promise<PromotionRecord[]> {
+    const rows = await this.meta.db
+      .selectFrom('model_promotions')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.model_name,
+      version: r.version,
+      policy: r.policy,
+      outcome: r.outcome,
+      reasons: r.reasons,
+      gate: r.gate,
+      shadow: r.shadow,
+      previous: r.previous_version,
+      runId: r.run_id,
+      at: new Date(r.at),
+    }));
   }
 
   async history(alias = PRODUCTION): Promise<AliasChange[]> {

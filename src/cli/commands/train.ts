@@ -1,12 +1,13 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { FusionArtifact } from '../../models/artifact.js';
 import type { Example } from '../../training/datasets.js';
 import { cliConfig, resolveModelRef, withRegistry } from '../shared.js';
+import { registerEvalCommand } from './eval.js';
 
 const say = (m: string) => process.stdout.write(`${m}\n`);
 
-/** `reviewlens train` and `reviewlens eval`. */
+/** `reviewlens train` and `reviewlens eval` (in eval.ts). */
 export function registerTrainCommands(program: Command): void {
   program
     .command('train')
@@ -32,6 +33,11 @@ export function registerTrainCommands(program: Command): void {
       '--augment',
       'add composed reviews (contrast, sarcasm, long) to the text training (measured: lower val macro-F1)',
     )
+    .option(
+      '--words <asset>',
+      'word vectors whose mean joins MiniLM as the general text head input: a model asset such as glove-6b-100d (not yet measured inside the stacked model), or "none"; with --data the base model choice is kept',
+      'none',
+    )
     .option('--promote', 'promote the model to production when it passes the gate')
     .option('--no-register', 'only write the artifact; do not record the run or touch the registry')
     .action(
@@ -44,6 +50,7 @@ export function registerTrainCommands(program: Command): void {
         seed: string;
         folds: string;
         augment?: boolean;
+        words: string;
         promote?: boolean;
         register: boolean;
       }) => {
@@ -83,6 +90,7 @@ export function registerTrainCommands(program: Command): void {
           seed: Number(o.seed),
           folds: Number(o.folds),
           ...(o.augment ? { augment: true } : {}),
+          words: o.words === 'none' ? (false as const) : o.words,
           // Photo URLs in --data go through the SSRF guard, with ingest.allowHosts as its allow list.
           fetcher: (await import('../../net/index.js')).fetcherFromConfig(cfg),
           log: say,
@@ -92,12 +100,12 @@ export function registerTrainCommands(program: Command): void {
           await trainMultimodal(opts);
           return;
         }
-        const { LocalBlobStore, MetadataStore } = await import('../../storage/index.js');
+        const { openBlobStore, MetadataStore } = await import('../../storage/index.js');
         const { runTraining } = await import('../../training/run.js');
         const meta = await MetadataStore.open({ url: cfg.database.url, dataDir: cfg.dataDir });
         try {
           const r = await runTraining(
-            { meta, blobs: new LocalBlobStore(join(cfg.dataDir, 'blobs')) },
+            { meta, blobs: openBlobStore(cfg) },
             { ...opts, gate: { minMacroF1: cfg.training.minMacroF1 }, promote: o.promote ?? false },
           );
           say(
@@ -110,77 +118,5 @@ export function registerTrainCommands(program: Command): void {
       },
     );
 
-  program
-    .command('eval')
-    .description('score a registered model on labelled data, answering each review as the server does')
-    .option('-m, --model <ref>', 'production, staging, or NAME@VERSION', 'production')
-    .option(
-      '-d, --data <file>',
-      'labelled reviews (.jsonl, .csv, .tsv); default: the e-commerce test split (star-balanced), then MVSA-Single test',
-    )
-    .option('--images <dir>', 'folder for relative image paths in --data')
-    .option('--json', 'print JSON')
-    .action(async (o: { model: string; data?: string; images?: string; json?: boolean }) => {
-      const cfg = cliConfig(program, { 'log.level': 'silent' });
-      const progress = (m: string) => process.stderr.write(`${m}\n`);
-      const { loadEncoders } = await import('../../models/index.js');
-      const { Analyzer } = await import('../../sentiment/analyzer.js');
-      const { evaluateAnalyzer, loadEcommerce, loadMvsa, loadUserData, mvsaSplit } = await import(
-        '../../training/index.js'
-      );
-      const artifact = await withRegistry(program, async (r) => {
-        const ref = await resolveModelRef(r, o.model);
-        return r.load(ref.name, ref.version);
-      });
-      const sets: Array<{ name: string; examples: Example[] }> = [];
-      if (o.data) {
-        const { examples: ex, report } = loadUserData(resolve(o.data), o.images);
-        progress(`${o.data}: ${report.used} of ${report.rows} rows used`);
-        sets.push({ name: o.data, examples: ex });
-      } else {
-        // The product's own domain first: held-out product reviews; then the tweets with photos.
-        sets.push({ name: 'e-commerce test split (star-balanced, text only)', examples: loadEcommerce().test });
-        const mvsa = loadMvsa();
-        const ids = new Set(mvsaSplit(mvsa).test);
-        sets.push({ name: 'MVSA-Single test split', examples: mvsa.filter((e) => ids.has(e.id)) });
-      }
-      const encoders = await loadEncoders({
-        modelsDir: cfg.models.dir,
-        threads: cfg.models.threads,
-        text: artifact.encoders.text,
-        image: artifact.encoders.image,
-      });
-      try {
-        const analyzer = new Analyzer(artifact, encoders, { ...cfg.limits }, cfg.models.useImage);
-        const reports = [];
-        for (const set of sets) {
-          progress(`scoring ${artifact.name}@${artifact.version} on ${set.examples.length} reviews (${set.name})`);
-          const fetcher = (await import('../../net/index.js')).fetcherFromConfig(cfg);
-          reports.push({ set: set.name, ...(await evaluateAnalyzer(analyzer, set.examples, progress, { fetcher })) });
-        }
-        if (o.json) {
-          const body = reports.length === 1 ? reports[0] : { sets: reports };
-          process.stdout.write(`${JSON.stringify({ model: analyzer.model, ...body }, null, 2)}\n`);
-          return;
-        }
-        const f = (x: number) => x.toFixed(3);
-        for (const rep of reports) {
-          say(
-            `${artifact.name}@${artifact.version} on ${rep.set} (n=${rep.n}, ${rep.photos_used} with photos` +
-              `${rep.photos_unreadable ? `, ${rep.photos_unreadable} photos unreadable` : ''})`,
-          );
-          say(
-            `accuracy ${f(rep.accuracy)}  macro-F1 ${f(rep.macro_f1)} (95% CI ${f(rep.macro_f1_ci.low)}-${f(rep.macro_f1_ci.high)})`,
-          );
-          for (const c of rep.per_class) {
-            say(
-              `  ${c.label.padEnd(9)} precision ${f(c.precision)} recall ${f(c.recall)} F1 ${f(c.f1)} (n=${c.support})`,
-            );
-          }
-        }
-      } finally {
-        await encoders.text.dispose();
-        await encoders.image.dispose();
-      }
-    });
+  registerEvalCommand(program);
 }

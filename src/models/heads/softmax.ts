@@ -14,6 +14,12 @@ export interface SoftmaxHeadJSON {
   bias: number[];
   /** Temperature fitted on held-out data (probabilities = softmax(logits / T)). */
   temperature: number;
+  /**
+   * Standardised features are clipped to [-clip, clip] (absent: not clipped). A feature that barely
+   * varied in training (an emoji score in reviews that have almost no emoji) otherwise reaches z-scores of
+   * 30 and more on an input that has it, and one weight learned from a handful of examples decides the answer.
+   */
+  clip?: number;
 }
 
 export interface TrainOptions {
@@ -28,6 +34,8 @@ export interface TrainOptions {
   validation?: { x: Float32Array[]; y: number[] };
   patience?: number;
   onEpoch?: (epoch: number, trainLoss: number, valLoss: number | null) => void;
+  /** Clip standardised features to [-clip, clip] in training and prediction (SoftmaxHeadJSON.clip). */
+  clip?: number;
 }
 
 /**
@@ -49,9 +57,21 @@ export class SoftmaxHead {
   }
 
   logits(x: ArrayLike<number>): Float64Array {
-    const { inputDim: d, classes: k, mean, std, weights, bias } = this.p;
+    const { inputDim: d, classes: k, mean, std, weights, bias, clip } = this.p;
     if (x.length !== d) throw new Error(`softmax head expects ${d} features, got ${x.length}`);
     const z = new Float64Array(k);
+    if (clip !== undefined) {
+      const xs = new Float64Array(d);
+      for (let j = 0; j < d; j++)
+        xs[j] = Math.max(-clip, Math.min(clip, ((x[j] as number) - (mean[j] as number)) / (std[j] as number)));
+      for (let c = 0; c < k; c++) {
+        let s = bias[c] as number;
+        const off = c * d;
+        for (let j = 0; j < d; j++) s += (weights[off + j] as number) * (xs[j] as number);
+        z[c] = s;
+      }
+      return z;
+    }
     for (let c = 0; c < k; c++) {
       let s = bias[c] as number;
       const off = c * d;
@@ -110,6 +130,7 @@ export class SoftmaxHead {
       weights: new Array<number>(classes * d).fill(0),
       bias: new Array<number>(classes).fill(0),
       temperature: 1,
+      ...(opts.clip !== undefined ? { clip: opts.clip } : {}),
     });
     const W = head.p.weights;
     const B = head.p.bias;
@@ -121,7 +142,10 @@ export class SoftmaxHead {
     const b2 = 0.999;
     let step = 0;
 
-    const zs = x.map((v) => Float64Array.from(v, (val, j) => (val - (mean[j] as number)) / (std[j] as number)));
+    const cl = opts.clip ?? Number.POSITIVE_INFINITY;
+    const zs = x.map((v) =>
+      Float64Array.from(v, (val, j) => Math.max(-cl, Math.min(cl, (val - (mean[j] as number)) / (std[j] as number)))),
+    );
     const idx = Array.from({ length: n }, (_, i) => i);
     const valLoss = (): number => {
       if (!opts.validation) return 0;

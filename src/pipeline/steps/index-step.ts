@@ -33,11 +33,13 @@ export const indexStep: PipelineStep = {
   async run(ctx, services) {
     const retrieval = await services.retrieval();
     if (!retrieval) return { skipped: true, reason: 'the search index is not available' };
-    const total = await services.meta.reviews.count();
+    // `index_source`: only the reviews of one source (runs that split the work by source, e.g. on workers).
+    const source = typeof ctx.params.index_source === 'string' ? ctx.params.index_source : undefined;
+    const total = await services.meta.reviews.count(source ? { source } : {});
     const out = { reviews: total, added: 0, duplicate: 0, withPhoto: 0, failed: 0 };
     for (let offset = 0; offset < total; offset += PAGE) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
-      const page = await services.meta.reviews.list({ limit: PAGE, offset });
+      const page = await services.meta.reviews.list({ limit: PAGE, offset, ...(source ? { source } : {}) });
       // The index id is the content hash of text, product and photo bytes; a photo's blob id is the sha256
       // of its bytes, so reviews already indexed are known without reading their photos again.
       const ids = page.map((r) => reviewContentId(r, r.photoBlobs[0]));

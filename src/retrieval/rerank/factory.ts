@@ -1,5 +1,7 @@
 import type { Config } from '../../core/config.js';
-import { textLlmClient } from '../../llm/openai-chat.js';
+import { ConfigError } from '../../core/errors.js';
+import { textLlmStatus } from '../../llm/local-llama.js';
+import { textLlmClient } from '../../llm/select.js';
 import { UseLiteTextEncoder } from '../../models/use-encoder.js';
 import type { Reranker } from '../types.js';
 import { CrossEncoderReranker } from './cross-encoder.js';
@@ -16,8 +18,12 @@ export async function createReranker(config: Config): Promise<Reranker | undefin
       return new EmbeddingReranker(await UseLiteTextEncoder.load(), { ownsEncoder: true });
     case 'cross-encoder':
       return CrossEncoderReranker.load({ dir: r.crossEncoderDir, threads: config.models.threads });
-    case 'llm':
-      // The config schema refuses rerank kind `llm` without `llm.url`, so there is a client.
-      return new LlmReranker({ client: textLlmClient(config)! });
+    case 'llm': {
+      // `llm.url`, else the local model (the config schema refuses kind `llm` when both are off).
+      const client = textLlmClient(config);
+      if (!client)
+        throw new ConfigError(`retrieval.rerank.kind is 'llm' but no LLM serves: ${textLlmStatus(config).reason}`);
+      return new LlmReranker({ client });
+    }
   }
 }

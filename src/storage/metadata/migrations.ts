@@ -288,6 +288,54 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('label_decisions').execute();
     },
   },
+  '0008_pipeline_scale_out': {
+    async up(db: Kysely<unknown>) {
+      // Scale-out pipeline (issue 18): which worker runs a step and how many times it was started (a step
+      // result is recorded once per run + step); a run's dispatch epoch (a resume queues new jobs) and the
+      // schedule that started it; one row per schedule (a fire time is claimed once across servers); and the
+      // promotion decisions of the `promote` step.
+      await db.schema.alterTable('pipeline_steps').addColumn('worker', 'text').execute();
+      await db.schema
+        .alterTable('pipeline_steps')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('pipeline_runs').addColumn('schedule', 'text').execute();
+      await db.schema
+        .alterTable('pipeline_runs')
+        .addColumn('epoch', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('pipeline_schedules')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('last_fire_at', 'timestamptz')
+        .addColumn('last_run_id', 'integer')
+        .addColumn('last_outcome', 'text')
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createTable('model_promotions')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('model_name', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('reasons', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('gate', 'jsonb')
+        .addColumn('shadow', 'jsonb')
+        .addColumn('previous_version', 'text')
+        .addColumn('run_id', 'integer')
+        .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('model_promotions').execute();
+      await db.schema.dropTable('pipeline_schedules').execute();
+      await db.schema.alterTable('pipeline_runs').dropColumn('epoch').execute();
+      await db.schema.alterTable('pipeline_runs').dropColumn('schedule').execute();
+      await db.schema.alterTable('pipeline_steps').dropColumn('attempts').execute();
+      await db.schema.alterTable('pipeline_steps').dropColumn('worker').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -93,6 +93,10 @@ export interface PipelineRunsTable {
   created_at: ColumnType<Date, Date | undefined, never>;
   started_at: Date | null;
   finished_at: Date | null;
+  /** The schedule that started the run (`pipeline.schedules[].name`), else null (migration 0008). */
+  schedule: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Bumped by each resume: queued jobs of an earlier epoch are stale (migration 0008). */
+  epoch: ColumnType<number, number | undefined, number>;
 }
 
 export interface PipelineStepsTable {
@@ -107,6 +111,37 @@ export interface PipelineStepsTable {
   error: string | null;
   started_at: Date | null;
   finished_at: Date | null;
+  /** Who runs (ran) the step: `in-process` or a worker's id (migration 0008). */
+  worker: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Times the step was started (a resumed or re-delivered step counts again). */
+  attempts: ColumnType<number, number | undefined, number>;
+}
+
+/** One row per configured schedule: the last fire time claimed (once across all servers) and its run. */
+export interface PipelineSchedulesTable {
+  name: string;
+  last_fire_at: Date | null;
+  last_run_id: number | null;
+  /** `started`, or why the fire started nothing (`skipped: run 12 is still running`). */
+  last_outcome: string | null;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** Decisions of the pipeline's `promote` step (policy manual or auto), kept with the registry. */
+export interface ModelPromotionsTable {
+  id: Generated<number>;
+  model_name: string;
+  version: string;
+  policy: string;
+  /** `promoted`, `held` (manual policy: waits for a person) or `refused` (the gate or shadow check failed). */
+  outcome: string;
+  reasons: ColumnType<string[], string, string>;
+  gate: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  shadow: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** What production pointed at before a promotion (`name@version`). */
+  previous_version: string | null;
+  run_id: number | null;
+  at: ColumnType<Date, Date | undefined, never>;
 }
 
 export interface PipelineLogsTable {
@@ -192,6 +227,8 @@ export interface Database {
   pipeline_runs: PipelineRunsTable;
   pipeline_steps: PipelineStepsTable;
   pipeline_logs: PipelineLogsTable;
+  pipeline_schedules: PipelineSchedulesTable;
+  model_promotions: ModelPromotionsTable;
   ingest_sources: IngestSourcesTable;
   ingest_domains: IngestDomainsTable;
   ingest_selectors: IngestSelectorsTable;

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, type ModelList, type ModelReport, num, pct } from '../api';
 import { ErrorBox } from '../components/common';
+import { DriftPanel } from '../components/DriftPanel';
 import { useKeyVersion } from '../keyContext';
 
 /** What the registry's aliases can be moved to from this page. */
@@ -115,6 +116,7 @@ export function ModelsPage() {
               </tbody>
             </table>
           </div>
+          <DriftPanel />
         </>
       )}
     </section>

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { cliConfig } from '../shared.js';
+
+const err = (m: string) => process.stderr.write(`${m}\n`);
+
+/**
+ * `reviewlens worker`: a pipeline worker for the scale-out runner. It takes step jobs from the BullMQ queue on
+ * Redis (`redis.url`, `pipeline.queue.*`) and runs them against the shared metadata store (PostgreSQL,
+ * `database.url`), blob store (`blobs.*`) and search index (`retrieval.*`). Start as many as the work needs,
+ * on as many machines; SIGTERM/SIGINT hands a running step back to the queue and exits.
+ */
+export function registerWorkerCommands(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'run pipeline steps from the BullMQ queue on Redis (scale-out; needs database.url and redis.url); several workers share the work',
+    )
+    .option('--id <id>', 'name recorded on the steps this worker runs (default host:pid)')
+    .action(async (o: { id?: string }) => {
+      const cfg = cliConfig(program, { 'log.level': 'silent' });
+      if (cfg.database.url === '' || cfg.database.url.startsWith('memory:')) {
+        throw new Error(
+          'a worker shares the metadata store with the servers: set database.url (DATABASE_URL) to a PostgreSQL server',
+        );
+      }
+      if (cfg.redis.url === '') throw new Error('a worker takes its steps from Redis: set redis.url (REDIS_URL)');
+      const { openPipelineServices, PIPELINE_STEPS } = await import('../../pipeline/index.js');
+      const { PipelineWorker, queueSettings } = await import('../../pipeline/queue/index.js');
+      const { BUNDLED_ARTIFACT } = await import('../../server/index.js');
+      const services = await openPipelineServices(cfg, { log: err, bundledArtifact: BUNDLED_ARTIFACT });
+      const settings = queueSettings(cfg);
+      const worker = new PipelineWorker(services, PIPELINE_STEPS, settings, {
+        ...(o.id ? { id: o.id } : {}),
+        log: (level, m) => err(`${level === 'info' ? '' : `${level.toUpperCase()}: `}${m}`),
+      });
+      await worker.start();
+      err(
+        `worker ${worker.id}: taking pipeline steps from queue ${settings.name} (prefix ${settings.prefix}) on ${cfg.redis.url.replace(/\/\/[^@]*@/, '//****@')}`,
+      );
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        err(`worker ${worker.id}: ${signal}: stopping; a running step goes back to the queue`);
+        await worker.close();
+        await services.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      // Runs until a signal stops it.
+      await new Promise<never>(() => {});
+    });
+}

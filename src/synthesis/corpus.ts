@@ -1,0 +1,107 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Sentiment } from '../core/types.js';
+import { ECOMMERCE_SPLIT_PATH } from '../training/ecommerce.js';
+import type { SourceReview } from './types.js';
+
+/**
+ * The real reviews synthesis draws on: `ecommerce-reviews/womens-clothing.jsonl` (product id, department, class)
+ * and `marc-en.jsonl` (Amazon, category `general`) from the shared data, minus the reviews of the fixed e-commerce
+ * test and val splits (data/splits/ecommerce.json), so synthetic text never carries held-out reviews' sentences.
+ */
+export function loadSourceReviews(sharedDataDir: string): SourceReview[] {
+  const dir = join(sharedDataDir, 'ecommerce-reviews');
+  const held = new Set<string>();
+  if (existsSync(ECOMMERCE_SPLIT_PATH)) {
+    const s = JSON.parse(readFileSync(ECOMMERCE_SPLIT_PATH, 'utf8')) as { test: string[]; val: string[] };
+    for (const id of [...s.test, ...s.val]) held.add(id);
+  }
+  const out: SourceReview[] = [];
+  type Row = {
+    id: string;
+    text: string;
+    rating: number;
+    product_id?: string;
+    department?: string;
+    product_class?: string;
+  };
+  for (const file of ['womens-clothing.jsonl', 'marc-en.jsonl']) {
+    const path = join(dir, file);
+    if (!existsSync(path)) continue;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const r = JSON.parse(line) as Row;
+      if (held.has(r.id) || typeof r.text !== 'string' || r.text.trim().length < 20) continue;
+      if (!(r.rating >= 1 && r.rating <= 5)) continue;
+      out.push({
+        id: r.id,
+        text: r.text.replace(/\s+/g, ' ').trim(),
+        rating: r.rating,
+        sentiment: sentimentOfRating(r.rating),
+        ...(r.product_id ? { productId: r.product_id } : {}),
+        category: r.department || 'general',
+        ...(r.product_class ? { productClass: r.product_class } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+export function sentimentOfRating(rating: number): Sentiment {
+  return rating <= 2 ? 'negative' : rating === 3 ? 'neutral' : 'positive';
+}
+
+/** Aspect words (lower case, whole words) that tag a sentence; a small hand-made list for product reviews. */
+export const ASPECTS: Record<string, readonly string[]> = {
+  battery: ['battery', 'batteries', 'charge', 'charging', 'charger'],
+  fit: ['fit', 'fits', 'fitted', 'size', 'sizing', 'small', 'large', 'tight', 'loose', 'petite', 'length', 'runs'],
+  delivery: ['delivery', 'delivered', 'shipping', 'shipped', 'arrived', 'arrive', 'came', 'package arrived'],
+  packaging: ['package', 'packaging', 'box', 'packed', 'wrapped'],
+  price: ['price', 'cost', 'money', 'value', 'cheap', 'expensive', 'sale', 'worth'],
+  quality: ['quality', 'material', 'fabric', 'stitching', 'broke', 'broken', 'durable', 'cheaply', 'seams', 'made'],
+  comfort: ['comfortable', 'comfort', 'soft', 'itchy', 'cozy', 'scratchy'],
+  look: ['color', 'colour', 'pattern', 'looks', 'pretty', 'beautiful', 'style', 'cute', 'flattering'],
+  service: ['seller', 'service', 'support', 'refund', 'return', 'returned', 'returning', 'customer'],
+};
+
+/** The aspects a sentence mentions. */
+export function aspectsOf(sentence: string): string[] {
+  const words = new Set(sentence.toLowerCase().match(/[a-z']+/g) ?? []);
+  return Object.entries(ASPECTS)
+    .filter(([, ws]) => ws.some((w) => (w.includes(' ') ? sentence.toLowerCase().includes(w) : words.has(w))))
+    .map(([a]) => a);
+}
+
+/**
+ * Sentences of a review: split after . ! ? and a space, trimmed, first letter upper-cased (many reviews are typed in
+ * lower case), at least 3 words and ending in . ! or ?.
+ */
+export function sentences(text: string): string[] {
+  return text
+    .split(/(?<=[.!?])\s+/)
+    .map((s) => s.trim())
+    .filter((s) => s.split(/\s+/).length >= 3 && /[.!?]$/.test(s))
+    .map((s) => (s[0] ?? '').toUpperCase() + s.slice(1));
+}
+
+/** The reviews matching a request's sentiment, rating, product and category (product falls back to category). */
+export function poolFor(
+  all: readonly SourceReview[],
+  req: { sentiment: Sentiment; rating?: number; product?: string; category?: string },
+): { pool: SourceReview[]; matched: 'product' | 'category' | 'any' } {
+  const base = all.filter(
+    (r) => r.sentiment === req.sentiment && (req.rating === undefined || r.rating === req.rating),
+  );
+  const eq = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+  if (req.product) {
+    const p = req.product;
+    const byProduct = base.filter((r) => eq(r.productId, p) || eq(r.productClass, p));
+    if (byProduct.length >= 3) return { pool: byProduct, matched: 'product' };
+  }
+  if (req.category && req.category !== 'any') {
+    const c = req.category;
+    const byCat = base.filter((r) => eq(r.category, c) || eq(r.productClass, c));
+    return { pool: byCat, matched: 'category' };
+  }
+  return { pool: base, matched: 'any' };
+}
