@@ -77,35 +77,62 @@ export function pairedMeanDiff(
   return { estimate: mean(d.map((_, i) => i)), ...ci };
 }
 
-/** Expected calibration error with equal-width confidence bins (top-class confidence vs accuracy). */
-export function expectedCalibrationError(
-  probs: readonly ArrayLike<number>[],
-  yTrue: readonly number[],
+/** One equal-width confidence bin of a reliability table. */
+export interface ReliabilityBin {
+  lower: number;
+  upper: number;
+  count: number;
+  /** Mean confidence in the bin. */
+  confidence: number;
+  /** Share right in the bin. */
+  accuracy: number;
+}
+
+/**
+ * Reliability table (equal-width bins of confidence) and the expected calibration error (Naeini et al. 2015,
+ * Guo et al. 2017): the count-weighted mean of |accuracy - confidence| over the bins.
+ */
+export function reliability(
+  conf: readonly number[],
+  correct: readonly boolean[],
   bins = 10,
-): { ece: number; bins: Array<{ lower: number; upper: number; count: number; confidence: number; accuracy: number }> } {
-  const acc = Array.from({ length: bins }, (_, b) => ({
+): { ece: number; bins: ReliabilityBin[] } {
+  const out: ReliabilityBin[] = Array.from({ length: bins }, (_, b) => ({
     lower: b / bins,
     upper: (b + 1) / bins,
     count: 0,
     confidence: 0,
     accuracy: 0,
   }));
+  conf.forEach((c, i) => {
+    const b = out[Math.min(bins - 1, Math.max(0, Math.floor(c * bins)))] as ReliabilityBin;
+    b.count++;
+    b.confidence += c;
+    b.accuracy += correct[i] ? 1 : 0;
+  });
+  let ece = 0;
+  for (const b of out) {
+    if (!b.count) continue;
+    b.confidence /= b.count;
+    b.accuracy /= b.count;
+    ece += (b.count / conf.length) * Math.abs(b.accuracy - b.confidence);
+  }
+  return { ece, bins: out };
+}
+
+/** Expected calibration error with equal-width confidence bins (top-class confidence vs accuracy). */
+export function expectedCalibrationError(
+  probs: readonly ArrayLike<number>[],
+  yTrue: readonly number[],
+  bins = 10,
+): { ece: number; bins: ReliabilityBin[] } {
+  const conf: number[] = [];
+  const correct: boolean[] = [];
   probs.forEach((p, i) => {
     let best = 0;
     for (let c = 1; c < p.length; c++) if ((p[c] as number) > (p[best] as number)) best = c;
-    const conf = p[best] as number;
-    const b = acc[Math.min(bins - 1, Math.floor(conf * bins))] as (typeof acc)[number];
-    b.count++;
-    b.confidence += conf;
-    b.accuracy += best === yTrue[i] ? 1 : 0;
+    conf.push(p[best] as number);
+    correct.push(best === yTrue[i]);
   });
-  let ece = 0;
-  for (const b of acc) {
-    if (b.count) {
-      b.confidence /= b.count;
-      b.accuracy /= b.count;
-      ece += (b.count / probs.length) * Math.abs(b.accuracy - b.confidence);
-    }
-  }
-  return { ece, bins: acc };
+  return reliability(conf, correct, bins);
 }

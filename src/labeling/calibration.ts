@@ -1,3 +1,4 @@
+import { type ReliabilityBin, reliability } from '../evaluation/bootstrap.js';
 import { fitTemperature, softmaxInPlace } from '../models/index.js';
 
 /**
@@ -117,44 +118,7 @@ export function fitCalibration(
   return { ...base, method: 'temperature+isotonic', isotonic: iso };
 }
 
-export interface ReliabilityBin {
-  lower: number;
-  upper: number;
-  count: number;
-  /** Mean confidence in the bin. */
-  confidence: number;
-  /** Share right in the bin. */
-  accuracy: number;
-}
-
-/** Reliability table (equal-width bins of confidence) and the expected calibration error. */
-export function reliability(
-  conf: readonly number[],
-  correct: readonly boolean[],
-  bins = 10,
-): { ece: number; bins: ReliabilityBin[] } {
-  const out: ReliabilityBin[] = Array.from({ length: bins }, (_, b) => ({
-    lower: b / bins,
-    upper: (b + 1) / bins,
-    count: 0,
-    confidence: 0,
-    accuracy: 0,
-  }));
-  conf.forEach((c, i) => {
-    const b = out[Math.min(bins - 1, Math.max(0, Math.floor(c * bins)))] as ReliabilityBin;
-    b.count++;
-    b.confidence += c;
-    b.accuracy += correct[i] ? 1 : 0;
-  });
-  let ece = 0;
-  for (const b of out) {
-    if (!b.count) continue;
-    b.confidence /= b.count;
-    b.accuracy /= b.count;
-    ece += (b.count / conf.length) * Math.abs(b.accuracy - b.confidence);
-  }
-  return { ece, bins: out };
-}
+export { type ReliabilityBin, reliability };
 
 /** A reliability diagram as an SVG: accuracy per confidence bin for each series, and the diagonal. */
 export function reliabilitySvg(series: Array<{ name: string; bins: ReliabilityBin[]; color: string }>): string {

@@ -57,4 +57,21 @@ describe('SoftmaxHead', () => {
     const head = SoftmaxHead.train(d.x, d.y, 3, { epochs: 1 });
     expect(() => head.predict(new Float32Array(3))).toThrow(/expects 4 features/);
   });
+
+  it('with a clip, reads a standardised feature beyond the bound as the bound, in prediction and in its JSON', () => {
+    const d = blobs(60, 9);
+    const head = SoftmaxHead.train(d.x, d.y, 3, { epochs: 5, clip: 3 });
+    const j = head.toJSON();
+    expect(j.clip).toBe(3);
+    const at = (z: number) => Float64Array.from(j.mean, (m, i) => m + z * (j.std[i] as number));
+    // at(3) standardises to 3 up to rounding, hence the 1e-9.
+    const same = (a: Float64Array, b: Float64Array) => {
+      for (const [c, v] of a.entries()) expect(v).toBeCloseTo(b[c] as number, 9);
+    };
+    same(head.logits(at(40)), head.logits(at(3)));
+    same(head.logits(at(-40)), head.logits(at(-3)));
+    expect(Array.from(head.logits(at(2)))).not.toEqual(Array.from(head.logits(at(3))));
+    const unclipped = new SoftmaxHead({ ...j, clip: undefined });
+    expect(Array.from(unclipped.logits(at(40)))).not.toEqual(Array.from(head.logits(at(40))));
+  });
 });

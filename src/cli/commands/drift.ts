@@ -48,8 +48,7 @@ export function registerDriftCommands(program: Command): void {
       const encoders = await loadEncoders({
         modelsDir: cfg.models.dir,
         threads: cfg.models.threads,
-        text: artifact.encoders.text,
-        image: artifact.encoders.image,
+        ...artifact.encoders,
       });
       try {
         const analyzer = new Analyzer(artifact, encoders, { ...cfg.limits }, cfg.models.useImage);

@@ -248,8 +248,7 @@ async function fullEvaluation(program: Command, o: EvalOptions): Promise<void> {
         enc = await loadEncoders({
           modelsDir: cfg.models.dir,
           threads: cfg.models.threads,
-          text: a.encoders.text,
-          image: a.encoders.image,
+          ...a.encoders,
         });
         encCache.set(key, enc);
       }
@@ -379,8 +378,7 @@ async function quickEvaluation(program: Command, o: EvalOptions): Promise<void> 
   const encoders = await loadEncoders({
     modelsDir: cfg.models.dir,
     threads: cfg.models.threads,
-    text: artifact.encoders.text,
-    image: artifact.encoders.image,
+    ...artifact.encoders,
   });
   try {
     const analyzer = new Analyzer(artifact, encoders, { ...cfg.limits }, cfg.models.useImage);

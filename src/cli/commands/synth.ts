@@ -147,8 +147,7 @@ export function registerSynthCommands(program: Command): void {
         const encoders = await loadEncoders({
           modelsDir: cfg.models.dir,
           threads: cfg.models.threads,
-          text: artifact.encoders.text,
-          image: artifact.encoders.image,
+          ...artifact.encoders,
         });
         const analyzer = new Analyzer(artifact, encoders, { ...cfg.limits }, false);
         judge = {

@@ -5,7 +5,7 @@
  */
 import type { Sentiment } from '../../core/types.js';
 import type { BehaviourResult } from '../behaviour.js';
-import type { Interval } from '../bootstrap.js';
+import type { Interval, ReliabilityBin } from '../bootstrap.js';
 
 /** One labelled review to score: text, an optional photo (a path or http(s) URL), and its slice attributes. */
 export interface EvalItem {
@@ -116,13 +116,7 @@ export interface SliceFigures {
   macro_f1: Interval;
 }
 
-export interface ReliabilityBin {
-  lower: number;
-  upper: number;
-  count: number;
-  confidence: number;
-  accuracy: number;
-}
+export type { ReliabilityBin };
 
 /** Expected calibration error (10 equal-width bins of top-class confidence) of one modality. */
 export interface CalibrationFigures {

@@ -59,24 +59,15 @@ export class SoftmaxHead {
   logits(x: ArrayLike<number>): Float64Array {
     const { inputDim: d, classes: k, mean, std, weights, bias, clip } = this.p;
     if (x.length !== d) throw new Error(`softmax head expects ${d} features, got ${x.length}`);
+    const lim = clip ?? Number.POSITIVE_INFINITY;
     const z = new Float64Array(k);
-    if (clip !== undefined) {
-      const xs = new Float64Array(d);
-      for (let j = 0; j < d; j++)
-        xs[j] = Math.max(-clip, Math.min(clip, ((x[j] as number) - (mean[j] as number)) / (std[j] as number)));
-      for (let c = 0; c < k; c++) {
-        let s = bias[c] as number;
-        const off = c * d;
-        for (let j = 0; j < d; j++) s += (weights[off + j] as number) * (xs[j] as number);
-        z[c] = s;
-      }
-      return z;
-    }
     for (let c = 0; c < k; c++) {
       let s = bias[c] as number;
       const off = c * d;
-      for (let j = 0; j < d; j++)
-        s += (weights[off + j] as number) * (((x[j] as number) - (mean[j] as number)) / (std[j] as number));
+      for (let j = 0; j < d; j++) {
+        const v = ((x[j] as number) - (mean[j] as number)) / (std[j] as number);
+        s += (weights[off + j] as number) * Math.max(-lim, Math.min(lim, v));
+      }
       z[c] = s;
     }
     return z;
