@@ -112,7 +112,7 @@ One kept sample each:
 
 ${samples}
 
-Not measured yet: how real the kept reviews look to a discriminator (the adversarial validator is not built), and
-whether training with them helps on real held-out data.`;
+How real the kept reviews look to a discriminator: the next section (\`npm run bench:synthesis-validator\`). Not
+measured here: whether training with them helps on real held-out data.`;
 writeSection('synthesis', md);
 log(md);

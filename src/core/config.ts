@@ -176,6 +176,19 @@ export const configSchema = z
       .object({
         /** The registration gate: a candidate below this macro-F1 on its evaluation set is never registered. */
         minMacroF1: z.coerce.number().min(0).max(1).default(0.5),
+        gate: z
+          .object({
+            /**
+             * Promotion (the pipeline's `promote` step) also reads the candidate's stored evaluation report (the
+             * `evaluate` step's): refused when there is none, when the lower end of its overall macro-F1 95%
+             * interval is below `reportMinMacroF1`, or when on any data set of the report it is worse than
+             * production beyond the paired-bootstrap interval. Off by default: the gate stays as it was.
+             */
+            useReport: envBoolean.default(false),
+            /** With `useReport`: least lower end of the report's overall macro-F1 95% interval. */
+            reportMinMacroF1: z.coerce.number().min(0).max(1).default(0.4),
+          })
+          .prefault({}),
       })
       .prefault({}),
     pipeline: z
@@ -202,6 +215,26 @@ export const configSchema = z
          * `reviewlens models rollback` / `POST /api/models/rollback`.
          */
         promotion: z.enum(['manual', 'auto']).default('manual'),
+        /**
+         * The `evaluate` step: the evaluation report (`reviewlens eval --report`) of the candidate `train`
+         * registered, kept small so a pipeline run stays quick. See docs/pipeline.md.
+         */
+        evaluate: z
+          .object({
+            /** Reviews scored per data set (a seeded sample): the candidate's held-out store reviews, each built-in set. */
+            sample: z.coerce.number().int().min(10).max(100_000).default(200),
+            /** Built-in held-out sets scored besides the store's (`ecommerce-test`, `mvsa-test`); empty: none. */
+            sets: z.preprocess(commaList, z.array(z.enum(['ecommerce-test', 'mvsa-test']))).default(['ecommerce-test']),
+            /** Reviews the text perturbations (typos, casing, punctuation) run on. */
+            robustnessN: z.coerce.number().int().min(0).max(10_000).default(40),
+            /** Reviews with a photo the photo perturbations (noise, blur, JPEG, rotation, low light) run on. */
+            photoN: z.coerce.number().int().min(0).max(1000).default(10),
+            /** Damaged and intact product photos (each) for the glowing-text check; 0: skipped. */
+            glowingN: z.coerce.number().int().min(0).max(1000).default(5),
+            /** Also run the production model on the same items, for the differences with paired intervals. */
+            againstProduction: envBoolean.default(true),
+          })
+          .prefault({}),
         shadow: z
           .object({
             /** The most recent stored reviews (the traffic the system saw last) that both models answer. */
@@ -525,6 +558,73 @@ export const configSchema = z
         maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
       })
       .prefault({}),
+    synthesis: z
+      .object({
+        /**
+         * Base URL of an image-generation server for `synth --with-photos --photo-generator http` and the pipeline's
+         * `synthesize` step with `photoGenerator: http`: an OpenAI-compatible images API (`POST {url}/images/generations`,
+         * e.g. `http://127.0.0.1:8000/v1`) or AUTOMATIC1111 (`POST {url}/sdapi/v1/txt2img`, e.g. `http://127.0.0.1:7860`).
+         * Fetched through the SSRF guard: a loopback or private address must be listed in `imageAllowHosts`.
+         */
+        imageUrl: z
+          .string()
+          .refine((v) => v === '' || isHttpUrl(v), {
+            message: 'must be an http:// or https:// URL without user:password (a key goes in synthesis.imageApiKey)',
+          })
+          .default(''),
+        /** `openai` (images/generations, b64_json) or `automatic1111` (sdapi/v1/txt2img). */
+        imageApi: z.enum(['openai', 'automatic1111']).default('openai'),
+        /** The `model` field sent to an OpenAI-compatible server (empty: not sent). */
+        imageModel: z.string().default(''),
+        /** Sent as `Authorization: Bearer ...` when not empty. A secret: masked when printed. */
+        imageApiKey: z.string().default(''),
+        /** Requested size, `WIDTHxHEIGHT`, each 64..2048. */
+        imageSize: z
+          .string()
+          .regex(/^\d{2,4}x\d{2,4}$/, 'expected WIDTHxHEIGHT, e.g. 512x512')
+          .default('512x512'),
+        /** Time allowed for one image (a diffusion model on a CPU takes minutes). */
+        imageTimeoutMs: z.coerce.number().int().positive().default(180_000),
+        /** Largest answer accepted from the image server, in bytes (base64 JSON included). */
+        imageMaxBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(20 * 1024 * 1024),
+        /**
+         * Hosts and addresses of the image server the SSRF guard lets through although they are loopback or
+         * private (`127.0.0.1`, `10.0.0.0/8`, `diffusion.internal`); as `ingest.allowHosts`. A list, or one
+         * comma-separated string (REVIEWLENS_SYNTH_IMAGE_ALLOW_HOSTS).
+         */
+        imageAllowHosts: z
+          .preprocess(
+            commaList,
+            z.array(
+              z.string().refine(isAllowHostEntry, {
+                message: 'each entry must be a host name, *.domain, an IP address or a CIDR such as 10.0.0.0/8',
+              }),
+            ),
+          )
+          .default([]),
+        /** The pipeline's `synthesize` step (docs/pipeline.md): tops up the thinnest sentiment classes in the store. */
+        pipeline: z
+          .object({
+            /** Off: the step is skipped (a run's `synthesize: true` parameter still runs it). */
+            enabled: envBoolean.default(true),
+            /** Synthetic reviews added per run at most, over all classes. */
+            perRun: z.coerce.number().int().min(0).max(10_000).default(50),
+            /** `recombine` (no LLM, the default) or `llm` (llm.url, else the local LLM; falls back to recombine). */
+            generator: z.enum(['recombine', 'llm']).default('recombine'),
+            /** Time the LLM generator may take in one run (s); past it the rest is recombined. */
+            llmBudgetSeconds: z.coerce.number().min(1).max(86_400).default(300),
+            /** Attach a photo of the matching condition to each synthetic review (into the blob store). */
+            photos: envBoolean.default(false),
+            /** `pair` (a real photo of the matching condition, lightly edited) or `http` (`imageUrl`). */
+            photoGenerator: z.enum(['pair', 'http']).default('pair'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -647,6 +747,14 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_LOG_LEVEL: 'log.level',
   REVIEWLENS_LOG_FORMAT: 'log.format',
   REVIEWLENS_GATE_MIN_MACRO_F1: 'training.minMacroF1',
+  REVIEWLENS_GATE_USE_REPORT: 'training.gate.useReport',
+  REVIEWLENS_GATE_REPORT_MIN_MACRO_F1: 'training.gate.reportMinMacroF1',
+  REVIEWLENS_PIPELINE_EVALUATE_SAMPLE: 'pipeline.evaluate.sample',
+  REVIEWLENS_PIPELINE_EVALUATE_SETS: 'pipeline.evaluate.sets',
+  REVIEWLENS_PIPELINE_EVALUATE_ROBUSTNESS_N: 'pipeline.evaluate.robustnessN',
+  REVIEWLENS_PIPELINE_EVALUATE_PHOTO_N: 'pipeline.evaluate.photoN',
+  REVIEWLENS_PIPELINE_EVALUATE_GLOWING_N: 'pipeline.evaluate.glowingN',
+  REVIEWLENS_PIPELINE_EVALUATE_AGAINST_PRODUCTION: 'pipeline.evaluate.againstProduction',
   REVIEWLENS_PIPELINE_RETRY_ATTEMPTS: 'pipeline.retryAttempts',
   REVIEWLENS_PIPELINE_RETRY_BASE_MS: 'pipeline.retryBaseMs',
   REVIEWLENS_PIPELINE_RETRY_MAX_MS: 'pipeline.retryMaxMs',
@@ -730,11 +838,20 @@ export const ENV_VARS: Record<string, string> = {
   REVIEWLENS_VLM_API_KEY: 'vlm.apiKey',
   REVIEWLENS_VLM_TIMEOUT_MS: 'vlm.timeoutMs',
   REVIEWLENS_VLM_MAX_ATTEMPTS: 'vlm.maxAttempts',
+  REVIEWLENS_SYNTH_IMAGE_URL: 'synthesis.imageUrl',
+  REVIEWLENS_SYNTH_IMAGE_API: 'synthesis.imageApi',
+  REVIEWLENS_SYNTH_IMAGE_MODEL: 'synthesis.imageModel',
+  REVIEWLENS_SYNTH_IMAGE_API_KEY: 'synthesis.imageApiKey',
+  REVIEWLENS_SYNTH_IMAGE_ALLOW_HOSTS: 'synthesis.imageAllowHosts',
+  REVIEWLENS_SYNTH_PIPELINE: 'synthesis.pipeline.enabled',
+  REVIEWLENS_SYNTH_PER_RUN: 'synthesis.pipeline.perRun',
+  REVIEWLENS_SYNTH_GENERATOR: 'synthesis.pipeline.generator',
 };
 
 /** Config paths whose values are secrets (masked when printed). */
 const SECRET_PATHS = new Set([
   'blobs.s3.secretAccessKey',
+  'synthesis.imageApiKey',
   'database.url',
   'redis.url',
   'vlm.apiKey',
@@ -745,6 +862,7 @@ const SECRET_PATHS = new Set([
 /** Secret paths that are masked whole (not URLs with a password part). */
 const FULLY_MASKED_PATHS = new Set([
   'blobs.s3.secretAccessKey',
+  'synthesis.imageApiKey',
   'vlm.apiKey',
   'llm.apiKey',
   'retrieval.qdrant.apiKey',

@@ -77,6 +77,18 @@ export function pairedMeanDiff(
   return { estimate: mean(d.map((_, i) => i)), ...ci };
 }
 
+/**
+ * Bootstrap (percentile) 95% interval of the mean of per-item values (e.g. 1/0 correctness, or a pair's mean
+ * correctness for a balanced set resampled by pairs), resampling items with a fixed seed.
+ * @throws Error on an empty list.
+ */
+export function bootstrapMean(values: readonly number[], opts: { resamples?: number; seed?: number } = {}): Interval {
+  if (values.length === 0) throw new Error('bootstrapMean needs a non-empty list');
+  const mean = (idx: number[]) => idx.reduce((s, j) => s + (values[j] as number), 0) / idx.length;
+  const ci = resampled(values.length, { seed: 17, ...opts }, mean);
+  return { estimate: mean(values.map((_, i) => i)), ...ci };
+}
+
 /** One equal-width confidence bin of a reliability table. */
 export interface ReliabilityBin {
   lower: number;

@@ -11,6 +11,7 @@ export {
 export { BENCH_DOC, machineLine, stopServer, waitForServer, writeSection } from './bench-report.js';
 export {
   bootstrapMacroF1,
+  bootstrapMean,
   expectedCalibrationError,
   type Interval,
   pairedBootstrapDiff,

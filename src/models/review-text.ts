@@ -88,6 +88,9 @@ const OUT_OF = new RegExp(String.raw`\b${NUM}\s*(?:\/|out of|outta|of)\s*(5|10|f
 // "5 stars", "five-star", "one star", "zero stars", "a single star", "1 star"
 const STARS = new RegExp(String.raw`\b(?:a\s+)?${NUM}[\s-]*stars?\b`, 'gi');
 
+// "full marks", "top marks" (the top of the scale); "half a star" (below one star)
+const WORDED = /\b(?:(?:full|top)\s+marks|half\s+a\s+star)\b/gi;
+
 /** A rating the reviewer states, on a 0..1 scale (stars / 5, or points / 10), with the phrase. */
 export interface StatedRating {
   /** 0 (zero stars) .. 1 (five stars, ten out of ten); a stated 3 of 5 is 0.6. */
@@ -101,7 +104,26 @@ export interface StatedRating {
  * rating", "other reviews say 5 stars", "changing my 2 star to four".
  */
 const NOT_A_VERDICT =
-  /\b(?:want(?:ed)?|wish(?:ed)?|hop(?:e|ed|ing)|expect(?:ed|ing)?|didn'?t|did not|don'?t|can'?t|cannot|couldn'?t|won'?t|not|almost|nearly|knock(?:ed|ing)?|mark(?:ed|ing)?|deduct(?:ed|ing)?|minus|took|take|taking|changing|changed|instead|other|others|reviews?|rated|rating|ratings|all the|those|these|why)\b[^.!?;]{0,25}$/i;
+  /\b(?:want(?:ed)?|wish(?:ed)?|hop(?:e|ed|ing)|expect(?:ed|ing)?|didn['’]?t|did not|don['’]?t|can['’]?t|cannot|couldn['’]?t|won['’]?t|not|almost|nearly|knock(?:ed|ing)?|mark(?:ed|ing)?|deduct(?:ed|ing)?|minus|took|take|taking|changing|changed|instead|other|others|reviews?|rated|rating|ratings|all the|those|these|why|los[et]|loose|losing|lost|remov(?:e|ed|ing)|dropp?(?:ed|ing)?|reserv(?:e|ed|ing)|withh(?:e|o)ld(?:ing)?|received|so many|how many|many|few|seeing|saw|how|anyone|any one|everyone|people|(?:was|were|been|is|are) given)\b[^.!?;]{0,25}$/i;
+
+/** Words before a slash form that make "8/10" a clothing size: "a size 4/5", "I wear an 8/10", "usually 8/10". */
+const SIZE_BEFORE =
+  /\b(?:size[sd]?|wear(?:s|ing)?|usually|normally|typically|i'?m|i am|am an?|fits?|petite|tall)\b[^.!?;]{0,12}$/i;
+/** Words after a slash form that make it a count, a size or a date: "4/5 days", "8/10 med", "4 out of 5 seeds". */
+const NOT_A_RATING_AFTER =
+  /^\s*(?:days?|weeks?|months?|years?|hours?|times?|med|medium|small|large|size|petite|and the|or)\b|^\s+(?!stars\b|points\b|thanks\b)[a-z]+s\b/i;
+/**
+ * A hypothetical rating: "would have given it 5 stars if ...", "it would be a 5 star but ...", "this
+ * product would get 5 stars every time if ...". A conditional after "would / 'd / could" makes the rating an
+ * upper bound the product did not reach, not the reviewer's verdict; "if I could" / "if possible" is the
+ * exception ("I'd give it zero stars if I could" is a verdict).
+ */
+const WOULD_BEFORE = /(?:\b(?:would|could|might)|['’]d)\b[^.!?;]{0,45}$/i;
+/** "If the paint wasn't chipped, I'd give it 5 stars": the condition comes first in the sentence. */
+const CONDITION_BEFORE =
+  /\b(?:if|had it|were it)\b(?!\s+(?:i|we)\s+(?:could|can)\b)[^.!?;]*(?:\b(?:would|could|might)|['’]d)\b[^.!?;]*$/i;
+const CONDITION_AFTER =
+  /^[^.!?;]{0,80}?\b(?:if|but|except|unless|had|were)\b(?!\s+(?:i|we)\s+(?:could|can)\b|\s+(?:it\s+(?:was|were)\s+)?possible\b|\s+(?:it|they|amazon|the site)\s+(?:would\s+)?(?:let|allowed?)\b|\s+(?:that|it)\s+(?:was|were)\s+an\s+option\b)/i;
 
 /**
  * The last rating stated in words or digits ("Five out of five", "2/5", "3 stars", "I'd give it zero
@@ -112,26 +134,33 @@ export function statedRating(text: string): StatedRating | undefined {
   let best: { at: number; value: number; phrase: string } | undefined;
   const consider = (at: number, value: number | undefined, phrase: string) => {
     if (value === undefined || !Number.isFinite(value)) return;
-    if (NOT_A_VERDICT.test(text.slice(Math.max(0, at - 40), at))) return;
-    // "... one star because ..." / "... 5 star rating/review(s)" read as references too.
-    if (
-      /^\s*(?:ratings?|reviews?|products?|because|less|off|down|short)\b/i.test(
-        text.slice(at + phrase.length, at + phrase.length + 12),
-      )
-    )
-      return;
-    if (!best || at >= best.at) best = { at, value: Math.max(0, Math.min(1, value)), phrase };
+    const before = text.slice(Math.max(0, at - 40), at);
+    const after = text.slice(at + phrase.length, at + phrase.length + 90);
+    if (NOT_A_VERDICT.test(before)) return;
+    if (WOULD_BEFORE.test(before) && CONDITION_AFTER.test(after)) return;
+    if (CONDITION_BEFORE.test(text.slice(Math.max(0, at - 120), at))) return;
+    // "... one star because ..." / "... 5 star rating/review(s)" / "1 star removed" read as references too.
+    if (/^\s*(?:ratings?|reviews?|products?|less|off|down|short|removed|deducted|taken)\b/i.test(after)) return;
+    // "-5 stars" is below the scale.
+    const below = /-\s*$/.test(before) && !/\d\s*-\s*$/.test(before);
+    if (!best || at >= best.at) best = { at, value: below ? 0 : Math.max(0, Math.min(1, value)), phrase };
   };
   for (const m of text.matchAll(OUT_OF)) {
     const v = num(m[1] as string);
     const scale = num(m[2] as string) as number;
-    consider(m.index ?? 0, v === undefined ? undefined : v / scale, m[0]);
+    const at = m.index ?? 0;
+    if (SIZE_BEFORE.test(text.slice(Math.max(0, at - 30), at))) continue;
+    if (NOT_A_RATING_AFTER.test(text.slice(at + m[0].length, at + m[0].length + 20))) continue;
+    consider(at, v === undefined ? undefined : v / scale, m[0]);
   }
   for (const m of text.matchAll(STARS)) {
     const v = num(m[1] as string);
     // "a star" alone is too vague unless it reads "a single star" / "one star"; "no stars" reads as zero.
     if (/^a\s*$/i.test(m[1] as string)) continue;
     consider(m.index ?? 0, v === undefined ? undefined : v / 5, m[0]);
+  }
+  for (const m of text.matchAll(WORDED)) {
+    consider(m.index ?? 0, /^(?:full|top)/i.test(m[0]) ? 1 : 0.1, m[0]);
   }
   return best ? { value: best.value, phrase: best.phrase.trim() } : undefined;
 }

@@ -14,7 +14,7 @@ import type { ModelArtifact } from '../models/artifact.js';
 import { FusionModel } from '../models/fusion.js';
 import { decodeImage, type ImageLimits } from '../models/image-input.js';
 import type { Encoders } from '../models/index.js';
-import { contrastTail, statedRating } from '../models/review-text.js';
+import { contrastTail } from '../models/review-text.js';
 
 export interface AnalyzerLimits extends ImageLimits {
   maxTextChars: number;
@@ -147,10 +147,10 @@ export class Analyzer implements SentimentAnalyzer {
         }
       }
     }
-    const rating = statedRating(text);
+    const rating = s.statedRating;
     if (rating) {
       out.evidence.stated_rating = { stars: Math.round(rating.value * 50) / 10, phrase: rating.phrase };
-      reasons.push(`the reviewer states a rating: "${rating.phrase}"`);
+      reasons.push(`the reviewer states a rating: "${rating.phrase}", which the answer follows`);
     }
     const tail = contrastTail(text);
     if (tail) {

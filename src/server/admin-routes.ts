@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError, UnavailableError } from '../core/errors.js';
 import type { RunView } from '../pipeline/index.js';
-import { PRODUCTION, STAGING } from '../training/index.js';
+import { PRODUCTION, STAGING, type StoredReport } from '../training/index.js';
 import type { AppContext } from './context.js';
+import { publicReportUrl } from './report-routes.js';
 import { errorSchema } from './schemas.js';
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
@@ -55,6 +56,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
     async () => {
       const rows = await reg.list();
       const [production, staging] = await Promise.all([reg.alias(PRODUCTION), reg.alias(STAGING)]);
+      const reports = new Map((await reg.reports()).map((r) => [`${r.name}@${r.version}`, r]));
       return {
         production: production ?? null,
         staging: staging ?? null,
@@ -66,6 +68,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
           created_at: r.createdAt.toISOString(),
           data_hash: r.dataHash,
           summary: summaryOf(r.metrics),
+          report: reportOf(reports.get(`${r.name}@${r.version}`)),
         })),
       };
     },
@@ -97,6 +100,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
         created_at: row.createdAt.toISOString(),
         data_hash: row.dataHash,
         summary: summaryOf(row.metrics),
+        report: reportOf(await reg.report(name, version)),
         metrics: row.metrics,
         params: row.params,
       };
@@ -377,6 +381,23 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
  * The headline figures of a model's metrics, whatever else they hold: the e-commerce test split first (the
  * product's own domain) when the model recorded it, then its in-domain test set (MVSA-Single or the user's).
  */
+/**
+ * A version's stored evaluation report in listings: null when it has none; else where to read it (`url`: the
+ * public link by the page's sha256, `path`: the route that needs a key) and its headline figures.
+ */
+function reportOf(r: StoredReport | undefined): Record<string, unknown> | null {
+  if (!r) return null;
+  return {
+    url: publicReportUrl(r),
+    path: `/api/models/${encodeURIComponent(r.name)}/${encodeURIComponent(r.version)}/report`,
+    created_at: r.createdAt.toISOString(),
+    n: r.summary.n ?? null,
+    macro_f1: r.summary.macro_f1 ?? null,
+    against: r.summary.against ? `${r.summary.against.name}@${r.summary.against.version}` : null,
+    run_id: r.runId,
+  };
+}
+
 function summaryOf(m: Record<string, unknown>): Record<string, unknown> {
   type Scored = { accuracy?: number; macro_f1?: number; n?: number; per_class_f1?: number[] };
   const test = (m.test ?? {}) as Record<string, Scored>;

@@ -17,9 +17,11 @@ import { registerLabelRoutes } from './label-routes.js';
 import { asClientError, multipartParts } from './multipart.js';
 import { registerOpsRoutes, withTimeout } from './ops-routes.js';
 import { registerRateLimit } from './rate-limit.js';
+import { registerReportRoutes } from './report-routes.js';
 import { registerRetrievalRoutes } from './retrieval-routes.js';
 import { analysisSchema, analyzeJsonBody, analyzeMultipartBody, errorSchema, healthSchema } from './schemas.js';
 import { registerSecurityHeaders } from './security.js';
+import { registerSynthesisRoutes } from './synthesis-routes.js';
 import { registerWebUi } from './web-ui.js';
 
 const VERSION = '0.1.0';
@@ -294,7 +296,9 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   registerLabelRoutes(app, ctx);
   registerOpsRoutes(app, ctx, decodeBase64Image);
   registerAdminRoutes(app, ctx);
+  registerReportRoutes(app, ctx);
   registerDriftRoutes(app, ctx);
+  registerSynthesisRoutes(app, ctx);
 
   // The OpenAPI document at a stable path, and Swagger UI (the browsable docs) at /api/docs. A client that does
   // not ask for HTML (curl, scripts, the fuzz bench) still gets the JSON document at /api/docs, as before.

@@ -73,15 +73,26 @@ export function aspectsOf(sentence: string): string[] {
 }
 
 /**
- * Sentences of a review: split after . ! ? and a space, trimmed, first letter upper-cased (many reviews are typed in
- * lower case), at least 3 words and ending in . ! or ?.
+ * Sentences of a review: split after . ! ? and a space, trimmed, at least 2 words and ending in . ! or ?. Each is
+ * kept exactly as its reviewer typed it (casing, inner spacing and punctuation untouched: many reviewers write in
+ * lower case after the first sentence, and synthetic text made from their sentences should too).
  */
 export function sentences(text: string): string[] {
   return text
     .split(/(?<=[.!?])\s+/)
     .map((s) => s.trim())
-    .filter((s) => s.split(/\s+/).length >= 3 && /[.!?]$/.test(s))
-    .map((s) => (s[0] ?? '').toUpperCase() + s.slice(1));
+    .filter((s) => s.split(/\s+/).length >= 2 && /[.!?]$/.test(s));
+}
+
+/**
+ * How many sentences a review has as a reader counts them: pieces split after . ! ? and whitespace, fragments and an
+ * unpunctuated ending included (the same split as the style feature `sentences`). At least 1 for a non-empty text.
+ */
+export function sentenceCount(text: string): number {
+  return text
+    .trim()
+    .split(/(?<=[.!?])\s+/)
+    .filter((s) => s.trim() !== '').length;
 }
 
 /** The reviews matching a request's sentiment, rating, product and category (product falls back to category). */

@@ -1,8 +1,24 @@
-export { ASPECTS, aspectsOf, loadSourceReviews, poolFor, sentences, sentimentOfRating } from './corpus.js';
+export {
+  ASPECTS,
+  aspectsOf,
+  loadSourceReviews,
+  poolFor,
+  sentenceCount,
+  sentences,
+  sentimentOfRating,
+} from './corpus.js';
 export { Deduper, jaccard, normalise, trigrams } from './dedup.js';
-export { LlmGenerator, synthMessages } from './llm-generator.js';
+export { LlmGenerator, stripPromptLeaks, synthMessages } from './llm-generator.js';
+export * from './photos/index.js';
 export { RecombineGenerator, SWAPS, swapWords } from './recombine.js';
 export { checkRequest, type SynthRunOptions, type SynthSummary, synthesize } from './run.js';
+export {
+  STYLE_FEATURE_DESCRIPTIONS,
+  STYLE_FEATURES,
+  type StyleFeature,
+  styleFeatures,
+} from './style.js';
+export { storeSourceReview, topUpPlan } from './top-up.js';
 export {
   type GeneratorName,
   LENGTH_WORDS,
@@ -14,3 +30,21 @@ export {
   type SynthLength,
   type SynthRequest,
 } from './types.js';
+export {
+  type GeneratorValidation,
+  type Giveaway,
+  loadValidatorReport,
+  type Pair,
+  pairWithReal,
+  parseSyntheticRecord,
+  rankAuc,
+  readRealJsonl,
+  readSyntheticJsonl,
+  saveValidatorReport,
+  type TextEmbedder,
+  type ValidatorInput,
+  type ValidatorOptions,
+  type ValidatorReport,
+  validateSynthetic,
+  validatorReportPath,
+} from './validator.js';

@@ -38,12 +38,56 @@ export function synthMessages(req: SynthRequest, examples: readonly SourceReview
   ];
 }
 
+/** A label a model puts before its answer: `Review:`, `Customer review:`, `Example 3 (2 stars):`, `Answer -`. */
+const LEADING_LABEL =
+  /^\s*(?:(?:(?:customer|product|synthetic|my)\s+)?review|example\s*\d*(?:\s*\([^)]{0,20}\))?|answer|output)\s*[:\-\u2013]\s*/i;
+/**
+ * Where a copy of the prompt starts inside an answer: an `Example N (k stars):` heading of the few-shot list (with or
+ * without its colon), or one of the prompt's instruction lines. Everything from there on is prompt, not review.
+ */
+const PROMPT_ECHO =
+  /\s*(?:\bexample\s*\d+\s*\(\s*[\d\s]+(?:or\s*\d\s*)?stars?\s*\)\s*:?|\bexample\s*\d+\s*:|\banswer with json\b|\bwrite in the style of these real reviews\b|\bwrite (?:a|an) (?:negative|neutral|positive) customer review\b)/i;
+
+/**
+ * Cleans an LLM-written review of prompt leaks: collapses whitespace, drops wrapping double quotes and leading labels
+ * (`Review:`, `Example 2 (1 star):`) and cuts the text where a copy of the prompt begins (an `Example N (k stars):`
+ * heading or an instruction line of synthMessages), e.g. `... in my hair. Example 2 (1 star) :` becomes `... in my
+ * hair.`. Returns the text and the fragments removed (empty when there was no leak). Own code, from the leaks seen in
+ * TinyLlama's answers (docs/benchmarks.md, synthesis-validator).
+ */
+export function stripPromptLeaks(raw: string): { text: string; removed: string[] } {
+  const removed: string[] = [];
+  let text = raw.replace(/\s+/g, ' ').trim();
+  for (let changed = true; changed; ) {
+    changed = false;
+    const quoted = text.match(/^["\u201c](.*)["\u201d]$/s);
+    if (quoted && !/["\u201c\u201d]/.test(quoted[1] as string)) {
+      text = (quoted[1] as string).trim();
+      changed = true;
+    }
+    const label = text.match(LEADING_LABEL);
+    if (label) {
+      removed.push(label[0].trim());
+      text = text.slice(label[0].length).trim();
+      changed = true;
+    }
+  }
+  const echo = PROMPT_ECHO.exec(text);
+  if (echo) {
+    removed.push(text.slice(echo.index).trim());
+    text = text.slice(0, echo.index).trim();
+  }
+  return { text, removed };
+}
+
 /**
  * The LLM generator: any ChatClient (the local TinyLlama by default, or `llm.url`), prompted with the target
  * sentiment / rating / product / category / length / aspects / persona and 2 real reviews of the same pool as
  * few-shot style examples; the answer is grammar-constrained JSON `{review}` (validated and retried by
- * completeStructured). Sampled at temperature 0.8 with the review's seed. The recipe records the prompt, the
- * model, the example ids and the settings.
+ * completeStructured), cleaned of prompt leaks (stripPromptLeaks). Sampled at temperature 0.8 with the review's
+ * seed. The recipe records the prompt, the model, the example ids, the settings and any leak removed.
+ * @throws Error when the answer is under 20 characters once its leaks are removed (a synthesis run counts it as
+ *   failed and goes on).
  */
 export class LlmGenerator implements SynthGenerator {
   readonly name = 'llm' as const;
@@ -83,8 +127,14 @@ export class LlmGenerator implements SynthGenerator {
       seed,
       maxAttempts: this.opts.maxAttempts ?? 2,
     });
+    const { text, removed } = stripPromptLeaks(res.value.review);
+    if (text.length < 20) {
+      throw new Error(
+        `the LLM's review is ${text.length} characters after removing prompt leaks (${removed.map((r) => JSON.stringify(r.slice(0, 60))).join(', ')}): too short`,
+      );
+    }
     return {
-      text: res.value.review.replace(/\s+/g, ' ').trim(),
+      text,
       sourceIds: examples.map((e) => e.id),
       recipe: {
         model: this.client.model,
@@ -94,6 +144,7 @@ export class LlmGenerator implements SynthGenerator {
         prompt: messages,
         temperature,
         attempts: res.attempts,
+        ...(removed.length ? { leaksRemoved: removed } : {}),
       },
     };
   }

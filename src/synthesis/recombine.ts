@@ -1,11 +1,12 @@
 import { ValidationError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
-import { aspectsOf, poolFor, sentences } from './corpus.js';
+import { aspectsOf, poolFor, sentenceCount, sentences } from './corpus.js';
 import {
   LENGTH_WORDS,
   type SourceReview,
   type SynthCandidate,
   type SynthGenerator,
+  type SynthLength,
   type SynthRequest,
 } from './types.js';
 
@@ -49,24 +50,98 @@ export function swapWords(text: string, rand: () => number, p = 0.5): { text: st
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 
+/** A pool review prepared for recombination. */
+interface Source {
+  review: SourceReview;
+  /** Its first sentence when that one is usable (see `sentences`), else undefined. */
+  opening?: string;
+  /** Its usable sentences after the first. */
+  later: string[];
+  /** Words and sentences of the whole review (sentenceCount), for the length templates. */
+  words: number;
+  count: number;
+  /** `lower` when most of its sentences after the first start with a lower-case letter (its reviewer's habit). */
+  casing: 'lower' | 'upper';
+}
+
+function prepare(review: SourceReview): Source {
+  const first = review.text.trim().split(/(?<=[.!?])\s+/)[0] ?? '';
+  const usable = sentences(review.text);
+  const opening = usable[0] !== undefined && usable[0] === first.trim() ? usable[0] : undefined;
+  const later = opening === undefined ? usable : usable.slice(1);
+  const starts = review.text
+    .trim()
+    .split(/(?<=[.!?])\s+/)
+    .slice(1)
+    .map((x) => x.match(/[A-Za-z]/)?.[0])
+    .filter((c): c is string => c !== undefined);
+  const lower = starts.filter((c) => c === c.toLowerCase()).length;
+  const casing = starts.length > 0 ? (lower * 2 >= starts.length ? 'lower' : 'upper') : 'upper';
+  return {
+    review,
+    ...(opening ? { opening } : {}),
+    later,
+    words: words(review.text),
+    count: sentenceCount(review.text),
+    casing,
+  };
+}
+
+interface Prepared {
+  pool: SourceReview[];
+  matched: string;
+  src: Source[];
+  /** Indices into `src` of the reviews with at least one later sentence, by `${category}\u0000${casing}`. */
+  groups: Map<string, number[]>;
+  /** All indices of `groups`: the reviews with at least one later sentence. */
+  all: number[];
+  /** Indices into `src` of the reviews whose word count lies in each length's range (the length templates). */
+  templates: Map<SynthLength, number[]>;
+}
+
 /**
  * The generator that needs no LLM: a review assembled from sentences of real reviews with the same sentiment (and
- * rating, when asked) of the same product, else category: an opening sentence from one review, sentences on the
- * requested aspects (else on random ones) from others, until the length asked for, then label-preserving word swaps
- * (SWAPS). The recipe records every source id and sentence and every swap. Persona is not applicable (recorded).
+ * rating, when asked) of the same product, else category. Its shape follows a real review: a template review of the
+ * pool whose word count lies in the requested length's range (LENGTH_WORDS) is drawn at random; its sentence count
+ * (sentenceCount, at least 2) and word count are the targets (each further sentence is, of 3 drawn, the one closest
+ * to the words per sentence left), so lengths and sentence counts follow the real distribution of that pool and
+ * length; the text stays within the range. The opening is the first sentence of one review of the template's
+ * category and casing habit (see below), the rest are later sentences of others (one each), on the requested aspects
+ * first (else random), drawn from reviews of the opening's category and casing habit (`lower` when most of a
+ * review's later sentences start in lower case) when at least 3 such exist, else from the whole pool: a review begun
+ * by a reviewer who types in lower case goes on in lower case, and a clothing review does not go on about a phone.
+ * Every sentence is kept verbatim (no re-casing). Then label-preserving word swaps (SWAPS). The recipe records the
+ * template, every source id and sentence and every swap. Persona is not applicable (recorded).
+ * @throws ValidationError when fewer than 3 real reviews match the request.
  */
 export class RecombineGenerator implements SynthGenerator {
   readonly name = 'recombine' as const;
-  private readonly cache = new Map<string, { pool: SourceReview[]; matched: string; split: string[][] }>();
+  private readonly cache = new Map<string, Prepared>();
 
   constructor(private readonly corpus: readonly SourceReview[]) {}
 
-  private poolOf(req: SynthRequest) {
+  private poolOf(req: SynthRequest): Prepared {
     const key = JSON.stringify([req.sentiment, req.rating, req.product, req.category]);
     let p = this.cache.get(key);
     if (!p) {
       const { pool, matched } = poolFor(this.corpus, req);
-      p = { pool, matched, split: pool.map((r) => sentences(r.text)) };
+      const src = pool.map(prepare);
+      const groups = new Map<string, number[]>();
+      src.forEach((s, i) => {
+        if (s.later.length === 0) return;
+        const k = `${s.review.category}\u0000${s.casing}`;
+        const g = groups.get(k);
+        if (g) g.push(i);
+        else groups.set(k, [i]);
+      });
+      const templates = new Map<SynthLength, number[]>();
+      for (const [len, [lo, hi]] of Object.entries(LENGTH_WORDS) as Array<[SynthLength, [number, number]]>) {
+        templates.set(
+          len,
+          src.flatMap((s, i) => (s.words >= lo && s.words <= hi ? [i] : [])),
+        );
+      }
+      p = { pool, matched, src, groups, all: [...groups.values()].flat(), templates };
       this.cache.set(key, p);
     }
     if (p.pool.length < 3) {
@@ -79,39 +154,75 @@ export class RecombineGenerator implements SynthGenerator {
   }
 
   async generate(req: SynthRequest, _index: number, seed: number): Promise<SynthCandidate> {
-    const { pool, matched, split } = this.poolOf(req);
+    const { pool, matched, src, groups, all, templates } = this.poolOf(req);
     const rand = seededRandom(seed);
-    const [lo, hi] = LENGTH_WORDS[req.length ?? 'medium'];
-    const target = lo + Math.floor(rand() * (hi - lo));
-    const pick = () => Math.floor(rand() * pool.length);
+    const length = req.length ?? 'medium';
+    const [lo, hi] = LENGTH_WORDS[length];
+    const inRange = templates.get(length) ?? [];
+    const pickOf = (xs: readonly number[]) => xs[Math.floor(rand() * xs.length)] as number;
+    const template = src[inRange.length > 0 ? pickOf(inRange) : Math.floor(rand() * src.length)] as Source;
+    const targetSentences = Math.max(2, template.count);
+    const targetWords = Math.min(hi, Math.max(lo, template.words));
     const parts: Array<{ id: string; sentence: string; aspect?: string }> = [];
     const used = new Set<number>();
-    // Opening: the first sentence of a review that has at least two.
-    for (let tries = 0; tries < 50 && parts.length === 0; tries++) {
-      const i = pick();
-      const s = split[i] ?? [];
-      if (s.length >= 2 && words(s[0] as string) <= hi) {
-        parts.push({ id: (pool[i] as SourceReview).id, sentence: s[0] as string });
+    const total = () => parts.reduce((n, p) => n + words(p.sentence), 0);
+    // Opening: the first sentence of a review that goes on (has a later sentence), short enough for the range, from
+    // a review of the template's category and casing habit when there are enough, else from the pool.
+    const like = groups.get(`${template.review.category}\u0000${template.casing}`) ?? [];
+    const openFrom = like.length >= 3 ? like : all;
+    let opening: Source | undefined;
+    for (let tries = 0; tries < 200 && !opening && openFrom.length > 0; tries++) {
+      const i = tries < 100 ? pickOf(openFrom) : Math.floor(rand() * src.length);
+      const s = src[i] as Source;
+      if (s.opening && s.later.length > 0 && words(s.opening) < hi) {
+        opening = s;
+        parts.push({ id: s.review.id, sentence: s.opening });
         used.add(i);
       }
     }
+    // The rest: from reviews of the opening's category and casing habit when there are enough, else the pool.
+    const own = opening ? (groups.get(`${opening.review.category}\u0000${opening.casing}`) ?? []) : [];
+    const near = own.length >= 3 ? own : all;
+    const draw = (from: readonly number[], aspect?: string): { i: number; sentence: string } | undefined => {
+      for (let tries = 0; tries < 200; tries++) {
+        const i = pickOf(from);
+        if (used.has(i)) continue;
+        const later = (src[i] as Source).later;
+        const sentence = aspect
+          ? later.find((x) => aspectsOf(x).includes(aspect))
+          : (later[Math.floor(rand() * later.length)] as string);
+        if (!sentence) continue;
+        if (total() + words(sentence) > hi && !(aspect && parts.length <= 1)) continue;
+        return { i, sentence };
+      }
+      return undefined;
+    };
     const wanted = req.aspects?.length ? [...req.aspects] : [];
-    const total = () => parts.reduce((n, p) => n + words(p.sentence), 0);
-    for (let tries = 0; tries < 400 && (total() < target || wanted.length > 0); tries++) {
-      const i = pick();
-      if (used.has(i)) continue;
-      const s = split[i] ?? [];
-      const cand = s.slice(1);
-      if (cand.length === 0) continue;
-      const aspect = wanted[0];
-      const sentence = aspect
-        ? cand.find((x) => aspectsOf(x).includes(aspect))
-        : (cand[Math.floor(rand() * cand.length)] as string);
-      if (!sentence) continue;
-      if (total() + words(sentence) > hi && total() >= lo) break;
-      parts.push({ id: (pool[i] as SourceReview).id, sentence, ...(aspect ? { aspect } : {}) });
-      used.add(i);
-      if (aspect) wanted.shift();
+    const missing: string[] = [];
+    if (all.length > 0) {
+      for (const aspect of wanted) {
+        const got = draw(near, aspect) ?? (near === all ? undefined : draw(all, aspect));
+        if (!got) {
+          missing.push(aspect);
+          continue;
+        }
+        parts.push({ id: (src[got.i] as Source).review.id, sentence: got.sentence, aspect });
+        used.add(got.i);
+      }
+      // Each further sentence: of 3 drawn, the one closest to the words per sentence the template has left.
+      for (let tries = 0; tries < 50 && (parts.length < targetSentences || total() < lo); tries++) {
+        const ideal = (targetWords - total()) / Math.max(1, targetSentences - parts.length);
+        let got: { i: number; sentence: string } | undefined;
+        for (let k = 0; k < 3; k++) {
+          const c = draw(near) ?? (near === all ? undefined : draw(all));
+          if (c && (!got || Math.abs(words(c.sentence) - ideal) < Math.abs(words(got.sentence) - ideal))) got = c;
+        }
+        if (!got) break;
+        parts.push({ id: (src[got.i] as Source).review.id, sentence: got.sentence });
+        used.add(got.i);
+      }
+    } else {
+      missing.push(...wanted);
     }
     const joined = parts.map((p) => p.sentence).join(' ');
     if (joined.trim() === '') throw new Error(`no sentence to recombine in ${pool.length} reviews (seed ${seed})`);
@@ -121,10 +232,13 @@ export class RecombineGenerator implements SynthGenerator {
       sourceIds: [...new Set(parts.map((p) => p.id))],
       recipe: {
         pool: { matched, size: pool.length },
-        targetWords: target,
+        template: { id: template.review.id, words: template.words, sentences: template.count, inRange: inRange.length },
+        targetWords,
+        targetSentences,
+        range: [lo, hi],
         sentences: parts,
         edits,
-        aspectsMissing: wanted,
+        aspectsMissing: missing,
         ...(req.persona ? { persona: 'not applicable to recombination' } : {}),
       },
     };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bootstrapMacroF1, type Interval, pairedBootstrapDiff } from '../evaluation/bootstrap.js';
+import type { ReportSummary } from '../evaluation/report/types.js';
 
 /**
  * What a model artifact records about its held-out evaluation so the registry's gate can compare it
@@ -85,4 +86,66 @@ export function gateDecision(
     );
   }
   return out;
+}
+
+export interface ReportGateConfig {
+  /** Least lower end of the report's overall macro-F1 95% interval (`training.gate.reportMinMacroF1`). */
+  reportMinMacroF1: number;
+}
+
+/**
+ * The gate's reading of a candidate's stored evaluation report (`training.gate.useReport`; the report is the
+ * pipeline's `evaluate` step's, summarised by `summarizeReport`). It passes when (1) there is a report, (2) the
+ * lower end of its overall macro-F1 bootstrap 95% interval is at least `reportMinMacroF1`, and (3) when the report
+ * compared the candidate with a production model: that model is production now, and on no data set is the
+ * candidate worse beyond the paired-bootstrap interval (the difference's upper end below 0) — the rule of
+ * `gateDecision`, on the report's data. A report without a comparison is judged on (2) alone, and says so.
+ */
+export function reportGateDecision(
+  summary: ReportSummary | undefined,
+  production: { name: string; version: string } | undefined,
+  cfg: ReportGateConfig,
+): { passed: boolean; reasons: string[] } {
+  if (!summary) {
+    return {
+      passed: false,
+      reasons: ['no evaluation report is stored for it (training.gate.useReport): run the pipeline step `evaluate`'],
+    };
+  }
+  const reasons: string[] = [];
+  let passed = true;
+  const f = (x: number) => x.toFixed(3);
+  const m = summary.macro_f1;
+  if (m.low < cfg.reportMinMacroF1) {
+    passed = false;
+    reasons.push(
+      `report: macro-F1 ${f(m.estimate)}, 95% [${f(m.low)}, ${f(m.high)}] on ${summary.n} reviews; the lower end is below ${cfg.reportMinMacroF1}`,
+    );
+  } else {
+    reasons.push(
+      `report: macro-F1 ${f(m.estimate)}, 95% [${f(m.low)}, ${f(m.high)}] on ${summary.n} reviews (lower end at least ${cfg.reportMinMacroF1})`,
+    );
+  }
+  const ref = (r: { name: string; version: string }) => `${r.name}@${r.version}`;
+  if (!summary.against) {
+    reasons.push('report: not compared with production; the difference is not judged');
+  } else if (!production || ref(production) !== ref(summary.against)) {
+    passed = false;
+    reasons.push(
+      `report: compared with ${ref(summary.against)}, but production is ${production ? ref(production) : 'none'} now: evaluate again (run parameter reevaluate: true)`,
+    );
+  } else {
+    for (const s of summary.sets) {
+      if (!s.difference) continue;
+      const d = s.difference;
+      const line = `${s.set}: difference ${f(d.estimate)}, 95% [${f(d.low)}, ${f(d.high)}]`;
+      if (d.high < 0) {
+        passed = false;
+        reasons.push(`report: worse than production ${ref(summary.against)} beyond the bootstrap interval on ${line}`);
+      } else {
+        reasons.push(`report: versus production ${ref(summary.against)} on ${line}`);
+      }
+    }
+  }
+  return { passed, reasons };
 }

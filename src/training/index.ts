@@ -25,6 +25,8 @@ export {
   type GateConfig,
   type GateDecision,
   gateDecision,
+  type ReportGateConfig,
+  reportGateDecision,
 } from './gate.js';
 export { type MultimodalOptions, trainMultimodal } from './multimodal.js';
 export { loadProductPhotos, type ProductPhoto } from './product-photos.js';
@@ -38,7 +40,7 @@ export {
   type ShadowRule,
   shadowComparison,
 } from './promotion.js';
-export { ModelRegistry, PRODUCTION, type PromotionRecord, STAGING } from './registry.js';
+export { ModelRegistry, PRODUCTION, type PromotionRecord, STAGING, type StoredReport } from './registry.js';
 export { NEGATION_BACKOFF, trainReviewText } from './review-model.js';
 export { runTraining, type TrainingRunResult } from './run.js';
 export { trainSarcasm } from './sarcasm.js';

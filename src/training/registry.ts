@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ModelAssetError, NotFoundError, ValidationError } from '../core/errors.js';
+import type { ReportSummary } from '../evaluation/report/types.js';
 import { type ModelArtifact, parseArtifact } from '../models/artifact.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { AliasChange, MetadataStore, ModelVersionRow } from '../storage/metadata/index.js';
@@ -19,6 +20,19 @@ export interface PromotionRecord {
   previous: string | null;
   runId: number | null;
   at: Date;
+}
+
+/** A model version's stored evaluation report (see {@link ModelRegistry.storeReport}). */
+export interface StoredReport {
+  name: string;
+  version: string;
+  /** Blob ids (sha256) of the HTML page and of its run JSON. */
+  htmlBlob: string;
+  jsonBlob: string;
+  summary: ReportSummary;
+  /** The pipeline run whose `evaluate` step made it, if any. */
+  runId: number | null;
+  createdAt: Date;
 }
 
 export const PRODUCTION = 'production';
@@ -154,6 +168,66 @@ export class ModelRegistry {
     }));
   }
 
+  /**
+   * Stores a registered version's evaluation report (the pipeline's `evaluate` step): the HTML page and its run
+   * JSON go to the blob store (content-addressed), then one row in `model_reports` points at both with the
+   * summary, replacing the version's earlier report. The row is written last, so a failure never leaves a
+   * report that points at missing blobs. Throws NotFoundError when the version is not registered.
+   */
+  async storeReport(r: {
+    name: string;
+    version: string;
+    html: string;
+    json: string;
+    summary: ReportSummary;
+    runId?: number | null;
+  }): Promise<StoredReport> {
+    if (!(await this.meta.getModelVersion(r.name, r.version)))
+      throw new NotFoundError(`model ${r.name}@${r.version} is not registered`);
+    const htmlBlob = await this.blobs.put(Buffer.from(r.html));
+    const jsonBlob = await this.blobs.put(Buffer.from(r.json));
+    const values = {
+      html_blob: htmlBlob,
+      json_blob: jsonBlob,
+      summary: JSON.stringify(r.summary),
+      run_id: r.runId ?? null,
+    };
+    await this.meta.db
+      .insertInto('model_reports')
+      .values({ model_name: r.name, version: r.version, ...values })
+      .onConflict((oc) => oc.columns(['model_name', 'version']).doUpdateSet({ ...values, created_at: new Date() }))
+      .execute();
+    return (await this.report(r.name, r.version)) as StoredReport;
+  }
+
+  /** A version's stored evaluation report, or undefined when it has none. */
+  async report(name: string, version: string): Promise<StoredReport | undefined> {
+    const row = await this.meta.db
+      .selectFrom('model_reports')
+      .selectAll()
+      .where('model_name', '=', name)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return row ? toStoredReport(row) : undefined;
+  }
+
+  /** The stored report whose HTML page is the blob `htmlBlob` (a report's public URL names it), or undefined. */
+  async reportByHtmlBlob(htmlBlob: string): Promise<StoredReport | undefined> {
+    const row = await this.meta.db
+      .selectFrom('model_reports')
+      .selectAll()
+      .where('html_blob', '=', htmlBlob)
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    return row ? toStoredReport(row) : undefined;
+  }
+
+  /** Every stored report (for listings), newest first. */
+  async reports(): Promise<StoredReport[]> {
+    const rows = await this.meta.db.selectFrom('model_reports').selectAll().orderBy('id', 'desc').execute();
+    return rows.map(toStoredReport);
+  }
+
   async history(alias = PRODUCTION): Promise<AliasChange[]> {
     return this.meta.aliasHistory(alias);
   }
@@ -232,4 +306,24 @@ export class ModelRegistry {
     await this.setAlias(PRODUCTION, artifact.name, artifact.version, 'bootstrap', reason);
     return { promoted: true, version: artifact.version, reason };
   }
+}
+
+function toStoredReport(r: {
+  model_name: string;
+  version: string;
+  html_blob: string;
+  json_blob: string;
+  summary: Record<string, unknown>;
+  run_id: number | null;
+  created_at: Date;
+}): StoredReport {
+  return {
+    name: r.model_name,
+    version: r.version,
+    htmlBlob: r.html_blob,
+    jsonBlob: r.json_blob,
+    summary: r.summary as unknown as ReportSummary,
+    runId: r.run_id,
+    createdAt: new Date(r.created_at),
+  };
 }

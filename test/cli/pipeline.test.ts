@@ -31,7 +31,7 @@ describe('reviewlens pipeline', () => {
     const dataDir = tempDir();
     const bad = await cli(dataDir, ['pipeline', 'run', '--steps', 'crawl']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/unknown pipeline step crawl \(known: [a-z, ]*index, train, promote\)/);
+    expect(bad.stderr).toMatch(/unknown pipeline step crawl \(known: [a-z, ]*index, train, evaluate, promote\)/);
     const badParam = await cli(dataDir, ['pipeline', 'run', '--param', 'novalue']);
     expect(badParam.code).toBe(1);
     expect(badParam.stderr).toContain('--param expects key=value, got "novalue"');

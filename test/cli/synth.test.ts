@@ -1,6 +1,9 @@
 /** `reviewlens synth` end to end: the real CLI, the real shared reviews, the bundled production classifier as checker. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { SHARED, tempDir } from '../helpers/paths.js';
@@ -70,5 +73,74 @@ describe('reviewlens synth', () => {
     const r3 = await cli(tempDir(), ['synth', '-n', '2', '-s', 'angry', '-o', out]);
     expect(r3.stderr).toMatch(/expected one of negative, neutral, positive/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('--with-photos: a JPEG of the matching condition per review beside the JSONL, its path and recipe in the row', {
+    timeout: 300_000,
+  }, async () => {
+    const dir = tempDir();
+    const out = join(dir, 'neg.jsonl');
+    const args = ['synth', '-n', '2', '-s', 'negative', '--length', 'short', '-o', out, '--no-check', '--json'];
+    const a = await cli(tempDir(), [...args, '--with-photos'], ENV);
+    expect(a.code, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout).photos).toMatchObject({ generator: 'pair', made: 2, failed: 0 });
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(readdirSync(join(dir, 'neg.photos')).sort()).toEqual(
+      rows.map((r) => `${String(r.id).replace('synth:', '')}.jpg`).sort(),
+    );
+    for (const r of rows) {
+      expect(r.image).toMatch(/^neg\.photos\/[0-9a-f]{16}\.jpg$/);
+      expect((await sharp(join(dir, r.image)).metadata()).format).toBe('jpeg');
+      expect(r.photo_recipe).toMatchObject({ generator: 'pair', condition: 'damaged', seed: r.seed });
+      expect(r.photo_recipe.source.path).toMatch(/^product-photos\/images\//);
+      expect(r.photo_recipe.edits[0].op).toBe('crop');
+    }
+
+    // The http generator: a local server speaking the OpenAI images protocol (no diffusion model runs here).
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#8a6' } })
+      .png()
+      .toBuffer();
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ data: [{ b64_json: png.toString('base64') }] }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    try {
+      const out2 = join(dir, 'pos.jsonl');
+      const pos = ['synth', '-n', '1', '-s', 'positive', '--length', 'short', '-o', out2, '--no-check', '--json'];
+      const httpEnv = { ...ENV, REVIEWLENS_SYNTH_IMAGE_URL: url };
+      // Loopback is refused unless allowed: the review is written without a photo, the run says why and exits 1.
+      const refused = await cli(tempDir(), [...pos, '--with-photos', '--photo-generator', 'http'], httpEnv);
+      expect(refused.code).toBe(1);
+      expect(JSON.parse(refused.stdout).photos.failures[0]).toMatch(/synthesis\.imageAllowHosts/);
+      const b = await cli(tempDir(), [...pos, '--with-photos', '--photo-generator', 'http'], {
+        ...httpEnv,
+        REVIEWLENS_SYNTH_IMAGE_ALLOW_HOSTS: '127.0.0.1',
+      });
+      expect(b.code, b.stderr).toBe(0);
+      const last = JSON.parse(readFileSync(out2, 'utf8').trim().split('\n').at(-1)!);
+      expect(last.photo_recipe).toMatchObject({ generator: 'openai-images', condition: 'intact', server: url });
+      expect((await sharp(join(dir, last.image)).metadata()).format).toBe('jpeg');
+    } finally {
+      server.close();
+    }
+
+    // No image server configured: a clear error before anything is generated or written.
+    const out3 = join(tempDir(), 'none.jsonl');
+    const c = await cli(
+      tempDir(),
+      ['synth', '-n', '1', '-s', 'positive', '-o', out3, '--no-check', '--with-photos', '--photo-generator', 'http'],
+      ENV,
+    );
+    expect(c.code).not.toBe(0);
+    expect(c.stderr).toMatch(/needs an image server: set synthesis\.imageUrl/);
+    expect(existsSync(out3)).toBe(false);
   });
 });

@@ -55,4 +55,28 @@ describe('config', () => {
     expect(shown).not.toContain('s3cret');
     expect(shown).toContain('postgres://app:****@db.example:5432/reviews');
   });
+
+  it('reads the synthesis image server settings, masks its key and refuses a URL with a password', () => {
+    const cfg = loadConfig({
+      env: {
+        REVIEWLENS_SYNTH_IMAGE_URL: 'http://127.0.0.1:7860',
+        REVIEWLENS_SYNTH_IMAGE_API: 'automatic1111',
+        REVIEWLENS_SYNTH_IMAGE_API_KEY: 'sk-image-secret',
+        REVIEWLENS_SYNTH_IMAGE_ALLOW_HOSTS: '127.0.0.1, 10.0.0.0/8',
+        REVIEWLENS_SYNTH_PER_RUN: '20',
+      },
+      cwd: tempDir(),
+    });
+    expect(cfg.synthesis).toMatchObject({
+      imageUrl: 'http://127.0.0.1:7860',
+      imageApi: 'automatic1111',
+      imageAllowHosts: ['127.0.0.1', '10.0.0.0/8'],
+      imageSize: '512x512',
+      pipeline: { enabled: true, perRun: 20, generator: 'recombine', photos: false, photoGenerator: 'pair' },
+    });
+    expect(JSON.stringify(maskConfig(cfg))).not.toContain('sk-image-secret');
+    expect(() => loadConfig({ env: { REVIEWLENS_SYNTH_IMAGE_URL: 'http://u:p@host/v1' }, cwd: tempDir() })).toThrow(
+      /synthesis\.imageUrl: must be an http/,
+    );
+  });
 });

@@ -1,5 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ENV_VARS, loadConfig } from '../../src/core/index.js';
@@ -7,9 +9,10 @@ import { cli } from '../helpers/cli.js';
 import { ROOT, tempDir } from '../helpers/paths.js';
 
 /**
- * deploy/compose.yaml cannot be run here (no image can be pulled, no compose plugin): it is parsed and its parts
- * checked against each other and against the code: profiles, dependencies and their health checks, volumes, bind
- * mounts, the commands the containers run, and the configuration each service's environment gives the server.
+ * deploy/compose.yaml cannot be run here (no image can be pulled). Debian's docker-compose 1.29.2 (installed by
+ * .ci/run) validates and resolves it for each profile (`config`, which needs no Docker daemon); and it is parsed and
+ * its parts checked against each other and against the code: profiles, dependencies and their health checks, volumes,
+ * bind mounts, the commands the containers run, and the configuration each service's environment gives the server.
  */
 const DEPLOY = join(ROOT, 'deploy');
 type Service = {
@@ -143,5 +146,95 @@ describe('deploy/compose.yaml', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`Usage: reviewlens ${c}`));
     }
+  }, 60_000);
+});
+
+const execFileP = promisify(execFile);
+const FULL = ['api', 'grafana', 'minio', 'minio-init', 'postgres', 'prometheus', 'redis', 'worker'];
+
+/**
+ * Runs Debian's `docker-compose` (1.29) on `file` with `args`, in a clean environment and with an empty env file, so
+ * that neither the caller's variables nor an operator's `deploy/.env` change what is resolved. Fails (never skips)
+ * when docker-compose is not installed: .ci/run installs it.
+ */
+async function dockerCompose(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const envFile = join(tempDir(), 'empty.env');
+  writeFileSync(envFile, '');
+  try {
+    const { stdout, stderr } = await execFileP('docker-compose', ['--env-file', envFile, '-f', file, ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
+      cwd: tempDir(),
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { code?: number | string; stdout?: string; stderr?: string };
+    if (err.code === 'ENOENT') {
+      throw new Error(
+        'docker-compose is not installed: `apt-get install -y docker-compose` (Debian 12 has 1.29.2; .ci/run installs it)',
+      );
+    }
+    if (typeof err.code !== 'number') throw e;
+    return { code: err.code, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+describe('deploy/compose.yaml under docker-compose 1.29 (`config`)', () => {
+  const file = join(DEPLOY, 'compose.yaml');
+
+  it.each([
+    ['minimal', ['reviewlens']],
+    ['full', FULL],
+  ])(
+    'validates and resolves the %s profile to its services',
+    async (profile, expected) => {
+      const valid = await dockerCompose(file, ['--profile', profile, 'config', '-q']);
+      expect(valid.stderr + valid.stdout).toBe('');
+      expect(valid.code).toBe(0);
+
+      const r = await dockerCompose(file, ['--profile', profile, 'config']);
+      expect(r.code, r.stderr).toBe(0);
+      const resolved = parse(r.stdout) as {
+        services: Record<string, Service & { build?: { context: string } }>;
+        volumes?: Record<string, unknown>;
+      };
+      // docker-compose 1.29 prints every service with its profiles (Compose v2 prints the active ones only): the
+      // services of this profile are those whose resolved profiles name it, and every service has a profile.
+      const active = Object.entries(resolved.services).filter(([, s]) => s.profiles?.includes(profile));
+      expect(active.map(([n]) => n).sort()).toEqual([...expected].sort());
+      for (const [name, s] of Object.entries(resolved.services)) expect(s.profiles, name).toBeDefined();
+      for (const [name, s] of active) {
+        // Dependencies stay inside the profile.
+        for (const dep of Object.keys(s.depends_on ?? {})) expect(expected, `${name} -> ${dep}`).toContain(dep);
+        // Anchors are merged: the app services build the repository's Dockerfile.
+        if (s.build) expect(s.build.context, name).toBe(ROOT);
+        // Bind mounts resolve to paths that exist; named volumes are declared.
+        for (const v of s.volumes ?? []) {
+          const [src] = v.split(':') as [string];
+          if (src.startsWith('/') && v.includes(':')) expect(existsSync(src), `${name}: ${src}`).toBe(true);
+          else if (v.includes(':')) expect(resolved.volumes ?? {}, `${name}: ${src}`).toHaveProperty(src);
+        }
+      }
+      expect(resolved.services.reviewlens!.build!.context).toBe(ROOT);
+      // Every `${VAR:-default}` is substituted (no .env, no variables set). Only `$${...}` is left: `config` prints
+      // it escaped as written, and the container's shell gets `${...}`.
+      const text = JSON.stringify(active.map(([, s]) => s)).replace(/\$\$\{/g, '');
+      expect(text).not.toMatch(/\$\{/);
+      if (profile === 'full') {
+        expect(resolved.services.api!.environment!.DATABASE_URL).toBe(
+          'postgres://reviewlens:reviewlens@postgres:5432/reviewlens',
+        );
+        expect(String(resolved.services['minio-init']!.command)).toMatch(/"\$\$\{MINIO_ROOT_USER\}"/);
+      }
+    },
+    60_000,
+  );
+
+  it('rejects a top-level `name:` (a Compose v2 key), which is why the project name is given with -p', async () => {
+    const dir = tempDir();
+    const copy = join(dir, 'compose.yaml');
+    writeFileSync(copy, `name: reviewlens\n${readFileSync(file, 'utf8')}`);
+    const r = await dockerCompose(copy, ['--profile', 'minimal', 'config', '-q']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/'name' does not match any of the regexes/);
   }, 60_000);
 });

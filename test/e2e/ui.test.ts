@@ -3,9 +3,18 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reviewContentId } from '../../src/core/ids.js';
 import { CHROMIUM_FLAGS, DEFAULT_CHROMIUM_PATH } from '../../src/core/index.js';
 import { importReviewsJsonl, LabelQueue } from '../../src/labeling/index.js';
 import { WEB_DIST } from '../../src/server/web-ui.js';
+import {
+  loadSourceReviews,
+  parseSyntheticRecord,
+  RecombineGenerator,
+  saveValidatorReport,
+  synthesize,
+  validateSynthetic,
+} from '../../src/synthesis/index.js';
 import { loadProductPhotos } from '../../src/training/index.js';
 import { mvsaImage, mvsaRows } from '../helpers/mvsa.js';
 import { MVSA_IMAGES, ROOT, SHARED, tempDir } from '../helpers/paths.js';
@@ -54,7 +63,14 @@ beforeAll(async () => {
     execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, stdio: 'inherit' });
   }
   mkdirSync(SHOTS, { recursive: true });
-  server = await startServer({ REVIEWLENS_AUTH: 'true' });
+  server = await startServer({
+    REVIEWLENS_AUTH: 'true',
+    // The Models page test runs the evaluate step: a small evaluation keeps it light.
+    REVIEWLENS_PIPELINE_EVALUATE_SAMPLE: '20',
+    REVIEWLENS_PIPELINE_EVALUATE_ROBUSTNESS_N: '5',
+    REVIEWLENS_PIPELINE_EVALUATE_PHOTO_N: '2',
+    REVIEWLENS_PIPELINE_EVALUATE_GLOWING_N: '1',
+  });
   adminKey = (await server.ctx.keys.create({ name: 'e2e-admin', scopes: ['admin'] })).key;
   // A small real index: 40 MVSA-Single reviews with their photos, for search and similar reviews.
   const sample = mvsa.filter((r) => r.id !== MISMATCH.id).slice(0, 40);
@@ -144,7 +160,14 @@ describe('web UI', () => {
         expect.stringMatching(/^Photo evidence: /),
       ]),
     );
-    expect(await result.locator('.recharts-bar-rectangle').count()).toBeGreaterThanOrEqual(9);
+    // Three charts (answer, text, photo), one bar per class each: a bar of 0% draws no rectangle, so the
+    // chart's text alternative is what is counted.
+    const charts = result.locator('figure.scorebars');
+    expect(await charts.count()).toBeGreaterThanOrEqual(3);
+    for (const t of await charts.locator('p.sr-only').allTextContents()) {
+      expect(t).toMatch(/^negative [\d.]+%, neutral [\d.]+%, positive [\d.]+%$/);
+    }
+    expect(await result.locator('.recharts-bar-rectangle').count()).toBeGreaterThanOrEqual(3);
     expect(api.mismatch).toBe(true);
     expect(await page.getByTestId('mismatch').textContent()).toContain('Text and photo disagree');
     expect(await page.getByTestId('reasons').textContent()).toMatch(/photo shows a damaged product/);
@@ -252,10 +275,41 @@ describe('web UI', () => {
     const model = server.ctx.service.model;
     expect(await table.textContent()).toContain(`${model.name}@${model.version}`);
     expect(await table.locator('.chip-production').count()).toBe(1);
+    // No stored evaluation report yet: no link to one.
+    const reportLink = table.getByRole('link', { name: 'HTML evaluation report (opens in a new tab)' });
+    expect(await reportLink.count()).toBe(0);
     await page.getByRole('button', { name: 'Make staging' }).click();
     await expect.poll(() => table.locator('.chip-staging').count()).toBe(1);
     expect(await server.ctx.registry.alias('staging')).toEqual({ name: model.name, version: model.version });
+
+    // The pipeline's evaluate step stores the model's report; the page then links it, and the link opens the
+    // self-contained page in a new tab without an API key, under its own policy (nothing blocked).
+    const ref = `${model.name}@${model.version}`;
+    const evaluated = await server.ctx.pipeline!.wait(
+      (await server.ctx.pipeline!.start({ steps: ['evaluate'], params: { candidate: ref } })).id,
+    );
+    expect(evaluated.steps[0]!.status, JSON.stringify(evaluated.steps[0])).toBe('succeeded');
+    await page.reload();
+    await table.waitFor();
+    await reportLink.waitFor();
+    expect(await reportLink.getAttribute('href')).toMatch(/^\/api\/reports\/[0-9a-f]{64}$/);
+    // In the candidate's row, with its figures in the tooltip.
+    const linkName = 'HTML evaluation report (opens in a new tab)';
+    expect(await table.locator('tr', { has: page.getByRole('link', { name: linkName }) }).textContent()).toContain(ref);
+    expect(await reportLink.getAttribute('title')).toMatch(/^macro-F1 0\.\d{3} on 20 held-out reviews$/);
     await page.screenshot({ path: join(SHOTS, 'models.png'), fullPage: true });
+    const popupCsp: string[] = [];
+    page.context().on('console', (m) => {
+      if (m.page() !== page && /Content Security Policy/i.test(m.text())) popupCsp.push(m.text());
+    });
+    const [popup] = await Promise.all([page.waitForEvent('popup'), reportLink.click()]);
+    await popup.waitForLoadState();
+    expect(await popup.title()).toBe(`Evaluation report: ${ref}`);
+    expect(await popup.locator('h2').first().textContent()).toBe('Summary');
+    // The inline style applied (the report's own CSS sets the page's font size; unstyled it would be 16px).
+    expect(await popup.evaluate(() => getComputedStyle(document.body).fontSize)).toBe('14px');
+    expect(popupCsp).toEqual([]);
+    await popup.close();
     await page.getByRole('link', { name: `${model.name}@${model.version}` }).click();
     await page.getByRole('heading', { name: /Evaluation report/ }).waitFor();
     expect(await page.locator('main').textContent()).toMatch(/macro-F1 0\.\d{3}/);
@@ -281,6 +335,52 @@ describe('web UI', () => {
     expect(await detail.locator('pre.log').textContent()).toContain('index: done');
     await expect.poll(() => page.getByTestId('runs').textContent()).toContain('index 100%');
     await page.screenshot({ path: join(SHOTS, 'pipeline.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows the synthesis page: empty states, then stored synthetic reviews and the validator per generator', async () => {
+    const page = await newPage();
+    await withKey(page);
+    await page.goto(`${server.url}/#/synthesis`);
+    const validator = page.getByTestId('validator');
+    await validator.waitFor();
+    expect(await validator.textContent()).toContain('No validator report yet');
+    expect(await page.getByTestId('synthetic-samples').textContent()).toContain(
+      'No synthetic reviews in the store yet',
+    );
+
+    // Real recombined reviews stored as synthetic, and a validator report saved as `synth validate --save` does.
+    const corpus = loadSourceReviews(SHARED);
+    const { reviews } = await synthesize(
+      { count: 10, sentiment: 'positive', category: 'Tops', seed: 21 },
+      { generator: new RecombineGenerator(corpus), corpus },
+    );
+    await server.ctx.meta.reviews.insertMany(
+      reviews.map((r) => ({
+        id: reviewContentId({ text: r.text }),
+        text: r.text,
+        source: 'synthetic',
+        label: r.sentiment,
+        labelSource: 'synthetic',
+        provenance: { generator: r.generator, seed: r.seed },
+      })),
+    );
+    const report = await validateSynthetic(
+      reviews.map((r) => parseSyntheticRecord(r, r.id)),
+      corpus,
+      { embedder: server.ctx.encoders!.text, folds: 2, topN: 2, resamples: 200, syntheticSource: 'e2e.jsonl' },
+    );
+    saveValidatorReport(server.ctx.config.dataDir, report);
+    await page.reload();
+    const table = page.getByTestId('validator-table');
+    await table.waitFor();
+    const row = await table.locator('tbody tr').first().textContent();
+    expect(row).toMatch(/^recombine10\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]/);
+    expect(await validator.textContent()).toContain('Most real-looking recombine reviews');
+    const samples = page.getByTestId('synthetic-samples');
+    expect(await samples.textContent()).toContain('The 10 most recent of 10 stored with source synthetic');
+    expect(await samples.locator('li').count()).toBe(10);
+    await page.screenshot({ path: join(SHOTS, 'synthesis.png'), fullPage: true });
     await page.close();
   });
 

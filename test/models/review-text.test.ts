@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { damageOverride, REVIEW_FEATURE_NAMES, reviewFeatures } from '../../src/models/fusion.js';
+import {
+  damageOverride,
+  REVIEW_FEATURE_NAMES,
+  reviewFeatures,
+  STATED_RATING_WEIGHT,
+  statedRatingAnswer,
+} from '../../src/models/fusion.js';
 import { contrastTail, ratingFeatures, splitClauses, statedRating } from '../../src/models/review-text.js';
 import { fitPlatt, plattProbability } from '../../src/training/sarcasm.js';
 
@@ -15,6 +21,12 @@ describe('statedRating', () => {
     ['Three stars: okay for the price.', 0.6],
     ['7 out of ten', 0.7],
     ['I would give it 6 stars if I could', 1],
+    ['If I could give it zero stars I would.', 0],
+    ['I would have left no stars if it would let me.', 0],
+    ['Item not as described. It has holes in the middle. -5 stars', 0],
+    ['I gave it one star because it broke in a week.', 0.2],
+    ['Full marks for this cast iron pan.', 1],
+    ['Half a star, and that is for the pretty box.', 0.1],
   ])('%s -> %d', (text, value) => {
     expect(statedRating(text)?.value).toBeCloseTo(value, 5);
   });
@@ -25,6 +37,19 @@ describe('statedRating', () => {
     'Version 2.5 of the app',
     'I bought 2 of them',
     'Fits a size 10',
+    // hypothetical ratings: an upper bound the product did not reach
+    'It would have been a five star if I didn’t feel cheated.',
+    'If the paint wasn’t chipped, I’d give it 5 stars.',
+    'It would be a 5 star but they sent the product with incomplete materials',
+    'I would have kept the dress and given 5 stars if it wasn’t for said flaw.',
+    // sizes, counts and dates written like ratings
+    'I usually wear an 8/10 in skirts and the medium fit.',
+    'Ordered this 4/5 days before Christmas.',
+    '4 out of 5 seeds sprouted within a week.',
+    // deductions and other people's ratings
+    'I removed 1 star due to the high price.',
+    'I wonder how this book received so many 5 stars.',
+    'It was given 1 star by others, but I ordered it anyway.',
   ])('finds no rating in %s', (text) => {
     expect(statedRating(text)).toBeUndefined();
   });
@@ -106,6 +131,22 @@ describe('damageOverride', () => {
   it('puts at least the damage probability on negative', () => {
     const out = damageOverride([0.01, 0.01, 0.98], 0.8);
     expect(out[0]).toBeGreaterThanOrEqual(0.8);
+    expect((out[0] as number) + (out[1] as number) + (out[2] as number)).toBeCloseTo(1, 9);
+  });
+});
+
+describe('statedRatingAnswer', () => {
+  it.each([
+    ['5/5 for this slow cooker, no hesitation.', 2],
+    ['Three stars: okay for the price.', 1],
+    ['One star. It broke.', 0],
+  ])('moves the answer to the class "%s" states', (text, cls) => {
+    const r = statedRating(text);
+    expect(r).toBeDefined();
+    const p = [0.6, 0.3, 0.1].reverse();
+    const out = statedRatingAnswer(cls === 2 ? [0.7, 0.2, 0.1] : p, r as NonNullable<typeof r>);
+    expect(out.indexOf(Math.max(...out))).toBe(cls);
+    expect(out[cls]).toBeGreaterThanOrEqual(STATED_RATING_WEIGHT);
     expect((out[0] as number) + (out[1] as number) + (out[2] as number)).toBeCloseTo(1, 9);
   });
 });

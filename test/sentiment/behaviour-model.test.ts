@@ -20,11 +20,11 @@ import { BUNDLED_ARTIFACT } from '../../src/server/index.js';
 const FLOORS: Record<Capability, number> = {
   negation: 0.4,
   contrast: 0.35,
-  rating_statement: 0.65,
-  neutral: 0.4,
-  sarcasm_negative_fact: 0.1,
-  emoji: 0.4,
-  long_review: 0.45,
+  rating_statement: 0.9,
+  neutral: 0.35,
+  sarcasm_negative_fact: 0.15,
+  emoji: 0.55,
+  long_review: 0.5,
   typos_and_casing: 0.6,
 };
 

@@ -2,25 +2,41 @@
  * Synthetic review text on the real e-commerce reviews in ../shared/data: the recombination generator, duplicate
  * checks, the run loop with a real sentiment reader (the VADER lexicon labeler stands in for the production
  * classifier here to keep the test fast; the CLI test below uses the production classifier), and the LLM generator
- * on the real local model (skipped, saying so, when its file is absent).
+ * on the real local model (skipped, saying so, when its file is absent). The LLM generator's leak clean-up is tested
+ * against a local server speaking the OpenAI chat protocol with a scripted leaky answer (test/llm/fake-openai.ts):
+ * the real model cannot be made to leak its prompt on demand.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/core/errors.js';
 import { loadConfig } from '../../src/core/index.js';
 import { lexiconLabel } from '../../src/labeling/index.js';
-import { disposeLocalModels, LocalLlamaClient, localModelPath, textLlmStatus } from '../../src/llm/index.js';
+import {
+  disposeLocalModels,
+  LocalLlamaClient,
+  localModelPath,
+  OpenAIChatClient,
+  textLlmStatus,
+} from '../../src/llm/index.js';
 import {
   aspectsOf,
   Deduper,
+  LENGTH_WORDS,
   LlmGenerator,
   loadSourceReviews,
   RecombineGenerator,
   type SentimentJudge,
+  type SourceReview,
+  STYLE_FEATURES,
   type SynthGenerator,
+  type SynthLength,
+  sentenceCount,
+  stripPromptLeaks,
+  styleFeatures,
   swapWords,
   synthesize,
 } from '../../src/synthesis/index.js';
 import { MODELS_DIR, SHARED } from '../helpers/paths.js';
+import { startFakeOpenAI } from '../llm/fake-openai.js';
 
 const corpus = loadSourceReviews(SHARED);
 const lexiconJudge: SentimentJudge = {
@@ -88,6 +104,164 @@ describe('recombination (no LLM)', () => {
 
   it('refuses a pool too small to recombine, naming it', async () => {
     await expect(gen.generate({ ...req, category: 'No Such Category' }, 0, 1)).rejects.toThrow(ValidationError);
+  });
+
+  it('keeps every sentence as its reviewer typed it: lower-case reviewers stay lower-case', async () => {
+    const review = (id: string, text: string, category = 'Tops'): SourceReview => ({
+      id,
+      text,
+      rating: 5,
+      sentiment: 'positive',
+      category,
+    });
+    const lower = [
+      review('l1', 'so soft and cozy. i wear it every weekend. the color is a lovely deep green.'),
+      review('l2', 'love this top!! it drapes nicely over jeans. runs a bit big, i sized down.'),
+      review('l3', 'bought it on sale. the fabric is thick but breathable. my husband loves it on me!'),
+      review('l4', 'great basic tee. washes well with no shrinking. i ordered two more colors.'),
+      review('l5', 'perfect fit for my petite frame. the sleeves hit right at the wrist. so happy.'),
+    ];
+    const shouty = [
+      review('u1', 'This Kettle Is Great And We Use It Daily. It Boils Fast And Looks Nice On The Counter.', 'general'),
+      review(
+        'u2',
+        'Works Well For Our Family Of Five. The Handle Stays Cool. Good Price Too, Would Buy Again.',
+        'general',
+      ),
+      review('u3', 'Sturdy Lid That Clicks Shut. Easy To Clean Every Day. Recommended To All My Friends.', 'general'),
+    ];
+    const tops = new RecombineGenerator([...lower, ...shouty]);
+    const texts = new Map([...lower, ...shouty].map((r) => [r.id, r.text]));
+    for (let seed = 1; seed <= 12; seed++) {
+      const c = await tops.generate(
+        { count: 1, sentiment: 'positive', category: 'Tops', length: 'short', seed },
+        0,
+        seed,
+      );
+      const parts = c.recipe.sentences as Array<{ id: string; sentence: string }>;
+      expect(parts.length).toBeGreaterThanOrEqual(2);
+      for (const p of parts) expect(texts.get(p.id)).toContain(p.sentence);
+      // Every sentence start is lower case, as typed; none re-capitalised.
+      expect(c.text).toMatch(/^[a-z]/);
+      expect(c.text).not.toMatch(/[.!?]\s+[A-Z]/);
+    }
+    // A pool of both habits: a review begun in lower case goes on in lower case, one begun in capitals stays so.
+    const mixed = new RecombineGenerator([...lower, ...shouty]);
+    const begun = new Set<boolean>();
+    for (let seed = 1; seed <= 24; seed++) {
+      const c = await mixed.generate({ count: 1, sentiment: 'positive', length: 'short', seed }, 0, seed);
+      const starts = c.text.split(/(?<=[.!?])\s+/).map((x) => x[0] as string);
+      const lowerStart = starts[0] === starts[0]?.toLowerCase();
+      for (const ch of starts.slice(1)) expect(ch === ch.toLowerCase()).toBe(lowerStart);
+      begun.add(lowerStart);
+    }
+    expect(begun).toEqual(new Set([true, false]));
+  });
+
+  it('follows the casing of real reviews of the pool (clothing reviewers mostly type later sentences in lower case, Amazon ones do not)', async () => {
+    const lowerShare = (texts: string[]) => {
+      const k = STYLE_FEATURES.indexOf('lowercase_sentence_start');
+      return texts.reduce((a, t) => a + (styleFeatures(t)[k] as number), 0) / texts.length;
+    };
+    for (const [category, lo, hi] of [
+      ['Tops', 0.45, 0.85],
+      ['general', 0, 0.15],
+    ] as const) {
+      const made: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        made.push(
+          (await gen.generate({ count: 1, sentiment: 'positive', category, length: 'short', seed: i }, 0, i)).text,
+        );
+      }
+      const real = corpus.filter((r) => r.sentiment === 'positive' && r.category === category).slice(0, 400);
+      expect(lowerShare(made)).toBeGreaterThanOrEqual(lo);
+      expect(lowerShare(made)).toBeLessThanOrEqual(hi);
+      expect(Math.abs(lowerShare(made) - lowerShare(real.map((r) => r.text)))).toBeLessThan(0.15);
+    }
+  });
+
+  it('draws its length from real reviews of the same class and length: sentence counts follow the corpus', async () => {
+    const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    for (const [sentiment, category, length] of [
+      ['negative', 'Dresses', 'medium'],
+      ['negative', 'general', 'short'],
+      ['positive', 'Tops', 'long'],
+    ] as const satisfies ReadonlyArray<readonly ['negative' | 'positive', string, SynthLength]>) {
+      const [lo, hi] = LENGTH_WORDS[length];
+      const real = corpus.filter(
+        (r) => r.sentiment === sentiment && r.category === category && words(r.text) >= lo && words(r.text) <= hi,
+      );
+      const made: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const c = await gen.generate({ count: 1, sentiment, category, length, seed: 100 + i }, 0, 100 + i);
+        expect(c.recipe.template).toMatchObject({ inRange: real.length });
+        made.push(c.text);
+      }
+      for (const t of made) {
+        expect(words(t)).toBeGreaterThanOrEqual(lo);
+        expect(words(t)).toBeLessThanOrEqual(hi);
+      }
+      const madeK = made.map(sentenceCount);
+      const realK = real.map((r) => sentenceCount(r.text));
+      // Roughly: mean within 15%, median within one sentence, and not a fixed count.
+      expect(Math.abs(mean(madeK) - mean(realK)) / mean(realK)).toBeLessThan(0.15);
+      expect(Math.abs(median(madeK) - median(realK))).toBeLessThanOrEqual(1);
+      expect(new Set(madeK).size).toBeGreaterThanOrEqual(3);
+      expect(Math.abs(mean(made.map(words)) - mean(real.map((r) => words(r.text)))) / (hi - lo)).toBeLessThan(0.2);
+    }
+  });
+});
+
+describe('prompt leaks in LLM-written reviews', () => {
+  it('cuts a copied few-shot heading and drops answer labels, leaving clean text alone', () => {
+    const leaked = "I really don't like the feel of these. I don't want these in my hair. Example 2 (1 star) :";
+    expect(stripPromptLeaks(leaked)).toEqual({
+      text: "I really don't like the feel of these. I don't want these in my hair.",
+      removed: ['Example 2 (1 star) :'],
+    });
+    expect(stripPromptLeaks('Review: Great kettle, boils fast and the lid shuts well.').text).toBe(
+      'Great kettle, boils fast and the lid shuts well.',
+    );
+    expect(stripPromptLeaks('  Customer review -  "Runs small.  Returned it."  ').text).toBe(
+      'Runs small. Returned it.',
+    );
+    expect(stripPromptLeaks('"Review: Soft fabric, true to size."').text).toBe('Soft fabric, true to size.');
+    expect(stripPromptLeaks('Example 1 (4 or 5 stars): Lovely dress. Example 2 (5 stars): Fits well.').text).toBe(
+      'Lovely dress.',
+    );
+    expect(stripPromptLeaks('Zipper broke in a week. Answer with JSON: {"review": "x"}').text).toBe(
+      'Zipper broke in a week.',
+    );
+    const clean = 'For example 2 of the buttons fell off, and my review: never again. 3 stars (generous).';
+    expect(stripPromptLeaks(clean)).toEqual({ text: clean, removed: [] });
+  });
+
+  it('the LLM generator returns the cleaned text, records what it removed, and fails an answer that was all leak', async () => {
+    const fake = await startFakeOpenAI();
+    try {
+      const client = new OpenAIChatClient({
+        baseUrl: fake.baseUrl,
+        model: 'scripted',
+        maxAttempts: 1,
+        retryBaseMs: 10,
+      });
+      const llm = new LlmGenerator(client, corpus);
+      const req = { count: 1, sentiment: 'negative' as const, category: 'Jackets', length: 'short' as const, seed: 2 };
+      fake.script({
+        content: JSON.stringify({
+          review: 'Review: The zipper split on day two and the lining tore. Example 2 (1 star) :',
+        }),
+      });
+      const c = await llm.generate(req, 0, 2);
+      expect(c.text).toBe('The zipper split on day two and the lining tore.');
+      expect(c.recipe.leaksRemoved).toEqual(['Review:', 'Example 2 (1 star) :']);
+      fake.script({ content: JSON.stringify({ review: 'Example 1 (2 stars): Example 2 (1 star): hmm' }) });
+      await expect(llm.generate(req, 1, 3)).rejects.toThrow(/after removing prompt leaks.*too short/);
+    } finally {
+      await fake.close();
+    }
   });
 });
 

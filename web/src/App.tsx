@@ -6,6 +6,7 @@ import { ModelReportPage, ModelsPage } from './pages/Models';
 import { PipelinePage } from './pages/Pipeline';
 import { QueuePage } from './pages/Queue';
 import { SearchPage } from './pages/Search';
+import { SynthesisPage } from './pages/Synthesis';
 
 const NAV = [
   ['#/analyze', 'Analyze'],
@@ -13,6 +14,7 @@ const NAV = [
   ['#/queue', 'Review queue'],
   ['#/models', 'Models'],
   ['#/pipeline', 'Pipeline'],
+  ['#/synthesis', 'Synthesis'],
 ] as const;
 
 function useHash(): string {
@@ -36,6 +38,8 @@ function Page({ hash }: { hash: string }) {
       return parts[1] && parts[2] ? <ModelReportPage name={parts[1]} version={parts[2]} /> : <ModelsPage />;
     case 'pipeline':
       return <PipelinePage />;
+    case 'synthesis':
+      return <SynthesisPage />;
     default:
       return <AnalyzePage />;
   }

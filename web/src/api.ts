@@ -151,6 +151,19 @@ export interface ModelSummary {
   product_polarity: Record<string, number | null>;
 }
 
+/** A version's stored evaluation report (the pipeline's evaluate step), as listings describe it. */
+export interface StoredReportRef {
+  /** The page's public link (by its sha256): opens in a tab without an API key. */
+  url: string;
+  /** The route that needs a key (`?format=json` for the run JSON). */
+  path: string;
+  created_at: string;
+  n: number | null;
+  macro_f1: { estimate: number; low: number; high: number } | null;
+  against: string | null;
+  run_id: number | null;
+}
+
 export interface ModelVersion {
   name: string;
   version: string;
@@ -158,6 +171,8 @@ export interface ModelVersion {
   created_at: string;
   data_hash: string | null;
   summary: ModelSummary;
+  /** Null when no evaluation report is stored for the version. */
+  report: StoredReportRef | null;
 }
 
 export interface ModelList {

@@ -3,10 +3,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ValidationError } from '../../core/errors.js';
 import { seededRandom, shuffleInPlace } from '../../core/random.js';
-import { SENTIMENTS } from '../../core/types.js';
-import type { EvalItem, EvalSet, ModelUnderTest } from '../../evaluation/report/index.js';
+import type { EvalItem, EvalSet } from '../../evaluation/report/index.js';
 import type { ModelArtifact } from '../../models/artifact.js';
-import type { Analyzer } from '../../sentiment/analyzer.js';
 import type { Example } from '../../training/datasets.js';
 import { cliConfig, resolveModelRef, withRegistry } from '../shared.js';
 
@@ -147,23 +145,6 @@ async function loadSets(o: EvalOptions, maxTextChars: number, seed: number): Pro
   return sets;
 }
 
-/** The analyzer's answer as the evaluation needs it: each modality's probabilities in SENTIMENTS order. */
-function underTest(analyzer: Analyzer): ModelUnderTest {
-  return {
-    ref: analyzer.model,
-    async analyze(text, image) {
-      const a = await analyzer.analyze({ text, ...(image ? { image } : {}) });
-      const arr = (s: Record<(typeof SENTIMENTS)[number], number>) => SENTIMENTS.map((k) => s[k]);
-      return {
-        text: arr(a.evidence.text.scores),
-        ...(a.evidence.image ? { image: arr(a.evidence.image.scores) } : {}),
-        fused: arr(a.scores),
-        ...(a.evidence.photo_damage?.damaged ? { damageOverride: true } : {}),
-      };
-    },
-  };
-}
-
 /** Loads a model by registry reference (production, staging, NAME@VERSION) or from an artifact file (*.json). */
 async function loadArtifacts(program: Command, refs: string[]): Promise<ModelArtifact[]> {
   const { parseArtifact } = await import('../../models/artifact.js');
@@ -254,7 +235,7 @@ async function fullEvaluation(program: Command, o: EvalOptions): Promise<void> {
       }
       const analyzer = new Analyzer(a, enc, { ...cfg.limits }, cfg.models.useImage);
       runs.push(
-        await report.runModel(underTest(analyzer), sets, {
+        await report.runModel(report.analyzerUnderTest(analyzer), sets, {
           sampleSeed: seed,
           perturbationSeed: seed,
           robustnessN,

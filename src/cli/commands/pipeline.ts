@@ -92,7 +92,9 @@ async function follow(runner: PipelineRunner, id: number): Promise<RunView> {
 export function registerPipelineCommands(program: Command): void {
   const pipeline = program
     .command('pipeline')
-    .description('the offline flow (ingest → label → index → train) as resumable, recorded runs');
+    .description(
+      'the offline flow (ingest → synthesize → label → index → train → evaluate → promote) as resumable, recorded runs',
+    );
 
   pipeline
     .command('steps')

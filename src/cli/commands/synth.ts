@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { ValidationError } from '../../core/errors.js';
 import { cliConfig } from '../shared.js';
+import { registerSynthValidateCommand } from './synth-validate.js';
 
 const err = (m: string) => process.stderr.write(`${m}\n`);
 
@@ -38,15 +39,19 @@ interface SynthOpts {
   artifact?: string;
   data?: string;
   json?: boolean;
+  withPhotos?: boolean;
+  photoGenerator: 'pair' | 'http';
 }
 
 /**
  * `reviewlens synth`: controllable synthetic review text (src/synthesis). Every kept review is new (not a duplicate
  * of a real or earlier synthetic one) and, unless `--no-check`, read by the production classifier as the sentiment
- * asked for; the JSONL records its generator, recipe or prompt, and seed.
+ * asked for; the JSONL records its generator, recipe or prompt, and seed. With `--with-photos` each review also gets
+ * a JPEG of the matching condition (src/synthesis/photos) in `<out name>.photos/` beside the JSONL, its row the
+ * `image` path (relative to the JSONL's folder, as `train --data` reads it) and the `photo_recipe`.
  */
 export function registerSynthCommands(program: Command): void {
-  program
+  const synth = program
     .command('synth')
     .description(
       'generate synthetic reviews with a target sentiment (and rating, product, category, length, aspects, persona), ' +
@@ -83,6 +88,18 @@ export function registerSynthCommands(program: Command): void {
       'the classifier that checks labels (default: the bundled artifacts/reviewlens-fusion.json)',
     )
     .option('--data <dir>', 'the shared data directory (default ../shared/data or REVIEWLENS_SHARED_DATA)')
+    .option(
+      '--with-photos',
+      'give each review a photo of the matching condition (damaged for negative, intact for positive and neutral), ' +
+        'written as JPEG to <out name>.photos/ beside --out; each row gets `image` and `photo_recipe`',
+    )
+    .option(
+      '--photo-generator <g>',
+      'pair (a real photo from ../shared/data/product-photos, lightly cropped, brightened or blurred; no model) or ' +
+        'http (a diffusion server at synthesis.imageUrl: OpenAI-compatible images API or AUTOMATIC1111)',
+      oneOf(['pair', 'http']),
+      'pair',
+    )
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (o: SynthOpts) => {
       const cfg = cliConfig(program, { 'log.level': 'silent' });
@@ -123,7 +140,10 @@ export function registerSynthCommands(program: Command): void {
         }
       });
       const { sharedDataDir } = await import('../../training/datasets.js');
-      const corpus = loadSourceReviews(o.data ? resolve(o.data) : sharedDataDir());
+      const dataDir = o.data ? resolve(o.data) : sharedDataDir();
+      // The photo generator is set up before any text is made, so a missing server URL or photo set fails at once.
+      const photoGen = o.withPhotos ? await photoGenerator(o.photoGenerator, cfg, dataDir) : undefined;
+      const corpus = loadSourceReviews(dataDir);
       if (corpus.length === 0) throw new ValidationError('no real reviews found in the shared data (see --data)');
 
       let generator: InstanceType<typeof RecombineGenerator> | InstanceType<typeof LlmGenerator>;
@@ -169,10 +189,31 @@ export function registerSynthCommands(program: Command): void {
               `synth: kept ${s.kept}/${s.requested} (tried ${s.tried}; dropped: ${s.dropped.exact + s.dropped.nearReal + s.dropped.nearSynthetic} duplicate, ${s.dropped.labelMismatch} label mismatch, ${s.dropped.failed} failed)`,
             ),
         });
+        let rows: Array<Record<string, unknown>> = reviews.map((r) => ({ ...r }));
+        let photoSummary: import('../../synthesis/index.js').PhotoSummary | undefined;
+        if (photoGen) {
+          const { attachPhotos } = await import('../../synthesis/index.js');
+          const made = await attachPhotos(reviews, photoGen, {
+            onPhoto: (done, total) => err(`synth: photos ${done}/${total} (${photoGen.name})`),
+          });
+          photoSummary = made.summary;
+          // Photos first (each written whole, then renamed), the JSONL last: a row never names a missing file.
+          const folder = `${basename(out, extname(out))}.photos`;
+          if (made.photos.size > 0) mkdirSync(join(dirname(out), folder), { recursive: true });
+          rows = reviews.map((r) => {
+            const p = made.photos.get(r.id);
+            if (!p) return { ...r, image: null, photo_recipe: null };
+            const rel = `${folder}/${r.id.replace(/^synth:/, '')}.jpg`;
+            const file = join(dirname(out), rel);
+            writeFileSync(`${file}.tmp-${process.pid}`, p.jpeg);
+            renameSync(`${file}.tmp-${process.pid}`, file);
+            return { ...r, image: rel, photo_recipe: { ...p.recipe, sha256: p.sha256 } };
+          });
+        }
         const tmp = `${out}.tmp-${process.pid}`;
-        writeFileSync(tmp, [...earlierLines, ...reviews.map((r) => JSON.stringify(r))].map((l) => `${l}\n`).join(''));
+        writeFileSync(tmp, [...earlierLines, ...rows.map((r) => JSON.stringify(r))].map((l) => `${l}\n`).join(''));
         renameSync(tmp, out);
-        const result = { out, ...summary };
+        const result = { out, ...summary, ...(photoSummary ? { photos: photoSummary } : {}) };
         if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
         else {
           process.stdout.write(
@@ -180,11 +221,45 @@ export function registerSynthCommands(program: Command): void {
               `(${summary.perMinute}/min); dropped ${summary.dropped.exact} exact and ${summary.dropped.nearReal + summary.dropped.nearSynthetic} near duplicates, ` +
               `${summary.dropped.labelMismatch} label mismatches, ${summary.dropped.failed} failures${summary.stoppedEarly ? `; stopped early: ${summary.stoppedEarly}` : ''}\n`,
           );
+          if (photoSummary) {
+            process.stdout.write(
+              `${photoSummary.made} photo(s) (${photoSummary.generator}) in ${join(dirname(out), `${basename(out, extname(out))}.photos`)}` +
+                `${photoSummary.failed ? `; ${photoSummary.failed} failed: ${photoSummary.failures[0]}` : ''}` +
+                `${photoSummary.stoppedEarly ? `; stopped early: ${photoSummary.stoppedEarly}` : ''}\n`,
+            );
+          }
         }
-        if (summary.kept < req.count) process.exitCode = 1;
+        if (summary.kept < req.count || (photoSummary && photoSummary.made < reviews.length)) process.exitCode = 1;
       } finally {
         const { disposeLocalModels } = await import('../../llm/index.js');
         await disposeLocalModels();
       }
     });
+  // `synth validate`: the required options above are not required of the subcommand (commander checks ancestors).
+  synth.hook('preSubcommand', () => {
+    for (const opt of synth.options) opt.makeOptionMandatory(false);
+  });
+  registerSynthValidateCommand(synth, program);
+}
+
+/**
+ * The photo generator of `--photo-generator`: `pair` over ../shared/data/product-photos (a clear error when the
+ * set is missing), or `http` from `synthesis.imageUrl` (a clear error when it is empty).
+ */
+async function photoGenerator(
+  kind: 'pair' | 'http',
+  cfg: ReturnType<typeof cliConfig>,
+  dataDir: string,
+): Promise<import('../../synthesis/index.js').ImageGenerator> {
+  const photos = await import('../../synthesis/photos/index.js');
+  if (kind === 'http') return photos.httpImageGenerator(cfg);
+  let pool: import('../../synthesis/index.js').PairablePhoto[];
+  try {
+    pool = photos.productPhotoPool(dataDir);
+  } catch (e) {
+    throw new ValidationError(
+      `--with-photos: cannot read the product photos in ${join(dataDir, 'product-photos')} (see --data): ${(e as Error).message}`,
+    );
+  }
+  return new photos.RealPhotoPairing(pool, { relativeTo: dataDir, maxPixels: cfg.limits.maxImagePixels });
 }

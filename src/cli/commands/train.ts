@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { FusionArtifact } from '../../models/artifact.js';
 import type { Example } from '../../training/datasets.js';
 import { cliConfig, resolveModelRef, withRegistry } from '../shared.js';
@@ -35,8 +35,18 @@ export function registerTrainCommands(program: Command): void {
     )
     .option(
       '--words <asset>',
-      'word vectors whose mean joins MiniLM as the general text head input: a model asset such as glove-6b-100d (not yet measured inside the stacked model), or "none"; with --data the base model choice is kept',
+      'word vectors whose mean joins MiniLM as the general text head input: a model asset such as glove-6b-100d (measured: no significant gain on val, so not in the shipped recipe), or "none"; with --data the base model choice is kept',
       'none',
+    )
+    .option(
+      '--z-clip <z>',
+      'clip standardised inputs of the review text heads at +-z (a number), or "none"; default: the shipped recipe (Z_CLIP)',
+      parseZClip,
+    )
+    .option(
+      '--fdu-share <share>',
+      "share (0..1) of FDU-MTL's binary training reviews (14 Amazon domains) added to the e-commerce training split; default: the shipped recipe (FDU_TRAIN_SHARE)",
+      parseShare,
     )
     .option('--promote', 'promote the model to production when it passes the gate')
     .option('--no-register', 'only write the artifact; do not record the run or touch the registry')
@@ -51,6 +61,8 @@ export function registerTrainCommands(program: Command): void {
         folds: string;
         augment?: boolean;
         words: string;
+        zClip?: number | null;
+        fduShare?: number;
         promote?: boolean;
         register: boolean;
       }) => {
@@ -91,6 +103,8 @@ export function registerTrainCommands(program: Command): void {
           folds: Number(o.folds),
           ...(o.augment ? { augment: true } : {}),
           words: o.words === 'none' ? (false as const) : o.words,
+          ...(o.zClip !== undefined ? { zClip: o.zClip } : {}),
+          ...(o.fduShare !== undefined ? { fduTrainShare: o.fduShare } : {}),
           // Photo URLs in --data go through the SSRF guard, with ingest.allowHosts as its allow list.
           fetcher: (await import('../../net/index.js')).fetcherFromConfig(cfg),
           log: say,
@@ -119,4 +133,21 @@ export function registerTrainCommands(program: Command): void {
     );
 
   registerEvalCommand(program);
+}
+
+/** `--z-clip`: a positive number, or "none" (null: no clip). */
+function parseZClip(v: string): number | null {
+  if (v === 'none') return null;
+  const z = Number(v);
+  if (!Number.isFinite(z) || z <= 0)
+    throw new InvalidArgumentError(`--z-clip must be a positive number or "none", not "${v}"`);
+  return z;
+}
+
+/** `--fdu-share`: a number from 0 to 1. */
+function parseShare(v: string): number {
+  const x = Number(v);
+  if (!Number.isFinite(x) || x < 0 || x > 1)
+    throw new InvalidArgumentError(`--fdu-share must be a number from 0 to 1, not "${v}"`);
+  return x;
 }

@@ -33,5 +33,7 @@ export {
   typoSwap,
 } from './perturb.js';
 export { GLOWING_TEXTS, type RunOptions, robustnessSample, runModel } from './run.js';
+export { summarizeReport } from './summary.js';
 export { barsSvg, confusionSvg, radarSvg, reliabilitySvg } from './svg.js';
 export type * from './types.js';
+export { type AnswersLikeTheServer, analyzerUnderTest } from './under-test.js';

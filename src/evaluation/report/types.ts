@@ -217,3 +217,28 @@ export interface EvalReport {
   load?: LoadFigures;
   seconds: number;
 }
+
+/**
+ * What the registry stores beside a model version's report, for listings and the promotion gate
+ * (`summarizeReport`). Intervals are bootstrap 95% intervals of fractions in 0..1.
+ */
+export interface ReportSummary {
+  format: 'reviewlens.report-summary/1';
+  model: { name: string; version: string };
+  /** The production model the report compared it with, if any. */
+  against: { name: string; version: string } | null;
+  created_at: string;
+  /** Items over all data sets. */
+  n: number;
+  accuracy: Interval;
+  macro_f1: Interval;
+  sets: Array<{
+    set: string;
+    n: number;
+    macro_f1: Interval;
+    /** Candidate minus production macro-F1 on the same items (paired bootstrap); null without a comparison. */
+    difference: Interval | null;
+    production_macro_f1?: number;
+  }>;
+  data: Array<{ name: string; sha256: string; n: number }>;
+}

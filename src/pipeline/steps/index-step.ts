@@ -23,23 +23,27 @@ async function toInput(r: StoredReview, readBlob: (id: string) => Promise<Uint8A
 }
 
 /**
- * `index`: puts the stored reviews into the search index. Reviews already there (same content hash) are
+ * `index`: puts the stored reviews into the search index, synthetic ones (source `synthetic`) only when
+ * `index_source: synthetic` asks for them. Reviews already there (same content hash) are
  * skipped before their photos are read, so the step is safe and cheap to re-run; a bad review is counted
  * and the rest go on.
  */
 export const indexStep: PipelineStep = {
   name: 'index',
-  description: 'add the stored reviews to the hybrid search index (already-indexed ones are skipped)',
+  description: 'add the stored real reviews to the hybrid search index (already-indexed ones are skipped)',
   async run(ctx, services) {
     const retrieval = await services.retrieval();
     if (!retrieval) return { skipped: true, reason: 'the search index is not available' };
     // `index_source`: only the reviews of one source (runs that split the work by source, e.g. on workers).
     const source = typeof ctx.params.index_source === 'string' ? ctx.params.index_source : undefined;
-    const total = await services.meta.reviews.count(source ? { source } : {});
+    // Synthetic reviews (the synthesize step's) are not indexed unless asked for by name: a similar-review answer
+    // or a search shows what customers wrote.
+    const which = source ? { source } : { excludeSource: 'synthetic' };
+    const total = await services.meta.reviews.count(which);
     const out = { reviews: total, added: 0, duplicate: 0, withPhoto: 0, failed: 0 };
     for (let offset = 0; offset < total; offset += PAGE) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
-      const page = await services.meta.reviews.list({ limit: PAGE, offset, ...(source ? { source } : {}) });
+      const page = await services.meta.reviews.list({ limit: PAGE, offset, ...which });
       // The index id is the content hash of text, product and photo bytes; a photo's blob id is the sha256
       // of its bytes, so reviews already indexed are known without reading their photos again.
       const ids = page.map((r) => reviewContentId(r, r.photoBlobs[0]));

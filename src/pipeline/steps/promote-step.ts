@@ -1,6 +1,6 @@
 import { SENTIMENTS } from '../../core/types.js';
 import { Analyzer } from '../../sentiment/index.js';
-import { evalRecordOf, type GateDecision, gateDecision } from '../../training/gate.js';
+import { evalRecordOf, type GateDecision, gateDecision, reportGateDecision } from '../../training/gate.js';
 import {
   PRODUCTION,
   type PromotionPolicy,
@@ -10,26 +10,7 @@ import {
   shadowComparison,
 } from '../../training/index.js';
 import type { PipelineServices, PipelineStep, StepContext } from '../types.js';
-
-/** `name@version` -> its parts; undefined when it is not one. */
-function parseRef(ref: unknown): { name: string; version: string } | undefined {
-  if (typeof ref !== 'string') return undefined;
-  const at = ref.lastIndexOf('@');
-  return at > 0 && at < ref.length - 1 ? { name: ref.slice(0, at), version: ref.slice(at + 1) } : undefined;
-}
-
-/** The candidate of this run: `params.candidate` (`name@version`), else the version the train step registered. */
-async function candidateOf(
-  ctx: StepContext,
-  services: PipelineServices,
-): Promise<{ name: string; version: string } | undefined> {
-  const given = parseRef(ctx.params.candidate);
-  if (given) return given;
-  const train = ctx.outputs.train;
-  if (train?.registered !== true || typeof train.version !== 'string') return undefined;
-  const row = (await services.registry.list()).find((r) => r.version === train.version);
-  return row ? { name: row.name, version: row.version } : undefined;
-}
+import { candidateOf, noCandidateReason } from './candidate.js';
 
 /**
  * Both models answer the `sample` most recent stored reviews (text and first photo): the traffic the system
@@ -43,11 +24,13 @@ async function shadowPairs(
   production: Analyzer,
   sample: number,
 ): Promise<ShadowPair[]> {
-  const total = await services.meta.reviews.count();
+  // Real traffic only: synthetic reviews (the synthesize step's, often the newest rows) are left out.
+  const real = { excludeSource: 'synthetic' };
+  const total = await services.meta.reviews.count(real);
   const pairs: ShadowPair[] = [];
   let done = 0;
   for (let offset = Math.max(0, total - sample); offset < total; offset += 100) {
-    const page = await services.meta.reviews.list({ limit: Math.min(100, total - offset), offset });
+    const page = await services.meta.reviews.list({ ...real, limit: Math.min(100, total - offset), offset });
     for (const r of page) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
       try {
@@ -74,6 +57,8 @@ async function shadowPairs(
  * reviews (`pipeline.shadow`; rule in src/training/promotion.ts). `auto` promotes to production when both
  * pass; `manual` holds the candidate for a person. The decision is recorded in the registry
  * (`model_promotions`, `reviewlens models promotions`); a promotion is undone with `reviewlens models rollback`.
+ * With `training.gate.useReport`, the gate also requires the candidate's stored evaluation report (the `evaluate`
+ * step's) to hold (`reportGateDecision` in src/training/gate.ts).
  */
 export const promoteStep: PipelineStep = {
   name: 'promote',
@@ -84,7 +69,7 @@ export const promoteStep: PipelineStep = {
     const policy: PromotionPolicy =
       ctx.params.promotion === 'auto' || ctx.params.promotion === 'manual' ? ctx.params.promotion : cfg.promotion;
     const cand = await candidateOf(ctx, services);
-    if (!cand) return { skipped: true, reason: 'no candidate: the train step registered no model in this run' };
+    if (!cand) return { skipped: true, reason: noCandidateReason(ctx) };
     const prodRef = await services.registry.alias(PRODUCTION);
     if (prodRef && prodRef.name === cand.name && prodRef.version === cand.version) {
       return { skipped: true, reason: `${cand.name}@${cand.version} is production already` };
@@ -102,6 +87,14 @@ export const promoteStep: PipelineStep = {
           { minMacroF1: services.config.training.minMacroF1 },
         )
       : { passed: false, reasons: ['the candidate carries no evaluation record (metrics.gate_eval)'] };
+    // With training.gate.useReport: the figures of the candidate's stored evaluation report must hold too.
+    let reportGate: { passed: boolean; reasons: string[] } | undefined;
+    if (services.config.training.gate.useReport) {
+      const stored = await services.registry.report(cand.name, cand.version);
+      reportGate = reportGateDecision(stored?.summary, prodRef, services.config.training.gate);
+      gate.passed = gate.passed && reportGate.passed;
+      gate.reasons = [...gate.reasons, ...reportGate.reasons];
+    }
     await ctx.progress(0.1, `gate ${gate.passed ? 'passed' : 'refused'}`);
 
     let shadow: ShadowResult | { holds: false; reasons: string[] } | undefined;
@@ -144,6 +137,7 @@ export const promoteStep: PipelineStep = {
       passed: gate.passed,
       reasons: gate.reasons,
       ...(gate.difference ? { difference: gate.difference } : {}),
+      ...(reportGate ? { report: reportGate } : {}),
     };
     const shadowOut = shadow ? { ...shadow } : null;
     const id = await services.registry.recordPromotion({

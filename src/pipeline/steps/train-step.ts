@@ -10,24 +10,36 @@ export const MIN_LABELLED_FOR_TRAINING = 60;
 
 /**
  * `train`: adapts the production model to the labelled reviews in the store (human, auto-accepted and
- * imported labels), scores it on their held-out part, and registers it through the gate as `staging`.
+ * imported labels; synthetic reviews, source `synthetic`, are left out and counted), scores it on their held-out
+ * part, and registers it through the gate as `staging`.
  * It promotes only when the run's params say `promote: true`. Skipped when there is too little data.
  */
 export const trainStep: PipelineStep = {
   name: 'train',
-  description: 'adapt the production model to the labelled reviews in the store; register it through the gate',
+  description: 'adapt the production model to the labelled real reviews in the store; register it through the gate',
   async run(ctx, services) {
     const min = Number(ctx.params.minLabelled ?? MIN_LABELLED_FOR_TRAINING);
-    const labelled = await services.meta.reviews.count({ unlabelled: false });
+    // Real reviews only: synthetic ones (source `synthetic`, the synthesize step's) would land in the held-out
+    // split too and be scored as if real. Whether they may join the training part is for the with/without
+    // comparison to show; until then they are left out and counted.
+    const real = { unlabelled: false, excludeSource: 'synthetic' };
+    const labelled = await services.meta.reviews.count(real);
+    const syntheticLeftOut = await services.meta.reviews.count({ unlabelled: false, source: 'synthetic' });
     if (labelled < min) {
-      return { skipped: true, reason: `${labelled} labelled reviews in the store; training needs at least ${min}` };
+      return {
+        skipped: true,
+        reason:
+          `${labelled} labelled reviews in the store; training needs at least ${min}` +
+          (syntheticLeftOut ? ` (${syntheticLeftOut} synthetic ones not counted)` : ''),
+        synthetic_left_out: syntheticLeftOut,
+      };
     }
     const base = await services.registry.production();
     const dir = await mkdtemp(join(tmpdir(), 'reviewlens-train-'));
     try {
       const examples: Example[] = [];
       for (let offset = 0; offset < labelled; offset += 500) {
-        const page = await services.meta.reviews.list({ unlabelled: false, limit: 500, offset });
+        const page = await services.meta.reviews.list({ ...real, limit: 500, offset });
         for (const r of page) {
           if (!r.label || !(SENTIMENTS as readonly string[]).includes(r.label)) continue;
           let image: string | undefined;
@@ -45,7 +57,11 @@ export const trainStep: PipelineStep = {
           });
         }
       }
-      await ctx.log('info', `training on ${examples.length} labelled reviews, base ${base.name}@${base.version}`);
+      await ctx.log(
+        'info',
+        `training on ${examples.length} labelled reviews, base ${base.name}@${base.version}` +
+          (syntheticLeftOut ? `; ${syntheticLeftOut} synthetic reviews left out` : ''),
+      );
       const cfg = services.config;
       let step = 0;
       const result = await runTraining(
@@ -77,6 +93,7 @@ export const trainStep: PipelineStep = {
         promoted: result.promoted,
         gate: result.decision as unknown as Record<string, unknown>,
         examples: examples.length,
+        synthetic_left_out: syntheticLeftOut,
       };
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -336,6 +336,29 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('pipeline_steps').dropColumn('worker').execute();
     },
   },
+  '0009_model_reports': {
+    async up(db: Kysely<unknown>) {
+      // The evaluation report of a model version (the pipeline's `evaluate` step, issue 17): the HTML page and its
+      // run JSON as blobs, and the figures the promotion gate may read; one report per version (re-evaluating
+      // replaces it).
+      await db.schema
+        .createTable('model_reports')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('model_name', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('html_blob', 'text', (c) => c.notNull())
+        .addColumn('json_blob', 'text', (c) => c.notNull())
+        .addColumn('summary', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('run_id', 'integer')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addUniqueConstraint('model_reports_name_version', ['model_name', 'version'])
+        .execute();
+      await db.schema.createIndex('model_reports_html_blob').on('model_reports').column('html_blob').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('model_reports').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -26,6 +26,8 @@ export type NewReview = Pick<StoredReview, 'id' | 'text' | 'source'> &
 
 export interface ReviewQuery {
   source?: string;
+  /** Leave out the reviews of this source (e.g. `synthetic`: real reviews only). */
+  excludeSource?: string;
   /** true: only reviews with no label; false: only labelled ones. */
   unlabelled?: boolean;
   labelSource?: string;
@@ -81,6 +83,7 @@ export class ReviewStore {
   async list(q: ReviewQuery = {}): Promise<StoredReview[]> {
     let query = this.db.selectFrom('reviews').selectAll();
     if (q.source) query = query.where('source', '=', q.source);
+    if (q.excludeSource) query = query.where('source', '!=', q.excludeSource);
     if (q.unlabelled === true) query = query.where('label', 'is', null);
     if (q.unlabelled === false) query = query.where('label', 'is not', null);
     if (q.labelSource) query = query.where('label_source', '=', q.labelSource);
@@ -96,6 +99,7 @@ export class ReviewStore {
   async count(q: Omit<ReviewQuery, 'limit' | 'offset'> = {}): Promise<number> {
     let query = this.db.selectFrom('reviews').select((eb) => eb.fn.countAll<string>().as('n'));
     if (q.source) query = query.where('source', '=', q.source);
+    if (q.excludeSource) query = query.where('source', '!=', q.excludeSource);
     if (q.unlabelled === true) query = query.where('label', 'is', null);
     if (q.unlabelled === false) query = query.where('label', 'is not', null);
     if (q.labelSource) query = query.where('label_source', '=', q.labelSource);
@@ -192,6 +196,29 @@ export class ReviewStore {
       n += Number(res.numUpdatedRows ?? 0n);
     }
     return n;
+  }
+
+  /**
+   * Labelled reviews per label, split into those of source `synthetic` (made by src/synthesis) and the rest
+   * (real: crawled, imported, human-written); labels in any case as stored.
+   */
+  async labelCounts(): Promise<Array<{ label: string; real: number; synthetic: number }>> {
+    const rows = await this.db
+      .selectFrom('reviews')
+      .select((eb) => [
+        'label',
+        eb.fn.countAll<string>().as('n'),
+        sql<string>`count(*) filter (where source = 'synthetic')`.as('synthetic'),
+      ])
+      .where('label', 'is not', null)
+      .groupBy('label')
+      .orderBy('label')
+      .execute();
+    return rows.map((r) => ({
+      label: r.label as string,
+      real: Number(r.n) - Number(r.synthetic),
+      synthetic: Number(r.synthetic),
+    }));
   }
 
   /** Reviews per source, with how many are labelled. */

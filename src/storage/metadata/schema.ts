@@ -144,6 +144,20 @@ export interface ModelPromotionsTable {
   at: ColumnType<Date, Date | undefined, never>;
 }
 
+/** A model version's evaluation report (migration 0009_model_reports): blobs of the HTML and its run JSON. */
+export interface ModelReportsTable {
+  id: Generated<number>;
+  model_name: string;
+  version: string;
+  html_blob: string;
+  json_blob: string;
+  /** The figures the promotion gate may read (`ReportSummary` in src/evaluation/report/types.ts). */
+  summary: ColumnType<Record<string, unknown>, string, string>;
+  /** The pipeline run whose `evaluate` step made it, if any. */
+  run_id: number | null;
+  created_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface PipelineLogsTable {
   id: Generated<number>;
   run_id: number;
@@ -229,6 +243,7 @@ export interface Database {
   pipeline_logs: PipelineLogsTable;
   pipeline_schedules: PipelineSchedulesTable;
   model_promotions: ModelPromotionsTable;
+  model_reports: ModelReportsTable;
   ingest_sources: IngestSourcesTable;
   ingest_domains: IngestDomainsTable;
   ingest_selectors: IngestSelectorsTable;

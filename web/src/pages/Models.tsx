@@ -71,6 +71,7 @@ export function ModelsPage() {
                   <th scope="col">accuracy</th>
                   <th scope="col">macro-F1</th>
                   <th scope="col">registered</th>
+                  <th scope="col">evaluation</th>
                   <th scope="col">actions</th>
                 </tr>
               </thead>
@@ -93,6 +94,21 @@ export function ModelsPage() {
                     <td>{num(v.summary.accuracy)}</td>
                     <td>{num(v.summary.macro_f1)}</td>
                     <td>{new Date(v.created_at).toLocaleString()}</td>
+                    <td>
+                      {v.report ? (
+                        <a
+                          href={v.report.url}
+                          target="_blank"
+                          rel="noopener noreferrer"
+                          aria-label="HTML evaluation report (opens in a new tab)"
+                          title={`macro-F1 ${num(v.report.macro_f1?.estimate ?? null)} on ${v.report.n ?? '—'} held-out reviews${v.report.against ? `, against ${v.report.against}` : ''}`}
+                        >
+                          HTML report
+                        </a>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
                     <td className="actions">
                       {ALIAS_ACTIONS.filter((a) => !v.aliases.includes(a.alias)).map((a) => (
                         <button
@@ -166,6 +182,17 @@ export function ModelReportPage({ name, version }: { name: string; version: stri
       <ErrorBox error={error} />
       {r && (
         <>
+          {r.report && (
+            <p>
+              <a href={r.report.url} target="_blank" rel="noopener noreferrer">
+                Full evaluation report (HTML)
+              </a>{' '}
+              <span className="muted">
+                from {new Date(r.report.created_at).toLocaleString()}
+                {r.report.against ? `, against ${r.report.against}` : ''}
+              </span>
+            </p>
+          )}
           <div className="card">
             <p>
               Test set <strong>{r.summary.test_set ?? '—'}</strong> (n={r.summary.n ?? '—'}): accuracy{' '}
