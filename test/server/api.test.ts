@@ -263,6 +263,7 @@ describe('GET /api/health and /api/docs', () => {
       '/api/models/promotions',
       '/api/models/rollback',
       '/api/models/{name}/{version}',
+      '/api/models/{name}/{version}/report',
       '/api/photos/{id}',
       '/api/photos/{id}/thumbnail',
       '/api/pipeline/runs',
@@ -276,9 +277,11 @@ describe('GET /api/health and /api/docs', () => {
       '/api/queue/stats',
       '/api/queue/{id}/submit',
       '/api/ready',
+      '/api/reports/{id}',
       '/api/reviews',
       '/api/reviews/{id}',
       '/api/search',
+      '/api/synthesis',
     ]);
     const analyze = doc.paths['/api/analyze'].post;
     expect(Object.keys(analyze.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data']);
