@@ -36,7 +36,7 @@ import {
   localModelPath,
   parseJsonAnswer,
 } from '../src/llm/index.js';
-import { loadEncoders, parseArtifact } from '../src/models/index.js';
+import { loadArtifactEncoders, parseArtifact } from '../src/models/index.js';
 import { Analyzer } from '../src/sentiment/index.js';
 import { BUNDLED_ARTIFACT } from '../src/server/index.js';
 import { loadEcommerce } from '../src/training/ecommerce.js';
@@ -184,7 +184,7 @@ async function votes(): Promise<void> {
   const answers = readAnswers();
   const byId = new Map(sample().map((e) => [e.id, e]));
   const artifact = parseArtifact(readFileSync(BUNDLED_ARTIFACT), BUNDLED_ARTIFACT);
-  const enc = await loadEncoders({ modelsDir: cfg.models.dir, threads: cfg.models.threads, ...artifact.encoders });
+  const enc = await loadArtifactEncoders(cfg.models, artifact);
   const analyzer = new Analyzer(artifact, enc, { ...cfg.limits }, false);
   const rows: Array<{ id: string; classifier: number[]; lexicon: number[] }> = [];
   for (const a of answers) {

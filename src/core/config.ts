@@ -516,16 +516,7 @@ export const configSchema = z
          * comma-separated string (REVIEWLENS_INGEST_ALLOW_HOSTS). Also applies to photo URLs in pages and to
          * image URLs in `train --data` and `index --data` files.
          */
-        allowHosts: z
-          .preprocess(
-            commaList,
-            z.array(
-              z.string().refine(isAllowHostEntry, {
-                message: 'each entry must be a host name, *.domain, an IP address or a CIDR such as 10.0.0.0/8',
-              }),
-            ),
-          )
-          .default([]),
+        allowHosts: allowHostList(),
         /** Redirects followed for one URL; each hop is checked again. */
         maxRedirects: z.coerce.number().int().min(0).max(20).default(10),
         /** Largest page (or browser sub-resource) fetched, in bytes after decompression. */
@@ -596,16 +587,7 @@ export const configSchema = z
          * private (`127.0.0.1`, `10.0.0.0/8`, `diffusion.internal`); as `ingest.allowHosts`. A list, or one
          * comma-separated string (REVIEWLENS_SYNTH_IMAGE_ALLOW_HOSTS).
          */
-        imageAllowHosts: z
-          .preprocess(
-            commaList,
-            z.array(
-              z.string().refine(isAllowHostEntry, {
-                message: 'each entry must be a host name, *.domain, an IP address or a CIDR such as 10.0.0.0/8',
-              }),
-            ),
-          )
-          .default([]),
+        imageAllowHosts: allowHostList(),
         /** The pipeline's `synthesize` step (docs/pipeline.md): tops up the thinnest sentiment classes in the store. */
         pipeline: z
           .object({
@@ -681,6 +663,20 @@ export const configSchema = z
   });
 
 /** An `ingest.allowHosts` entry: a host name, `*.domain` / `.domain`, an IP address or a CIDR. */
+/** An SSRF allow list (`ingest.allowHosts`, `synthesis.imageAllowHosts`): a list, or one comma-separated string. */
+function allowHostList() {
+  return z
+    .preprocess(
+      commaList,
+      z.array(
+        z.string().refine(isAllowHostEntry, {
+          message: 'each entry must be a host name, *.domain, an IP address or a CIDR such as 10.0.0.0/8',
+        }),
+      ),
+    )
+    .default([]);
+}
+
 function isAllowHostEntry(v: string): boolean {
   const s = v.trim();
   const slash = s.indexOf('/');

@@ -81,3 +81,14 @@ export async function loadEncoders(opts: {
   const words = opts.words ? await loadWordVectorAsset(opts.modelsDir, opts.words) : undefined;
   return { text, image, ...(words ? { words } : {}) };
 }
+
+/**
+ * The encoders a model artifact names (`artifact.encoders`: text, image and word vectors, if any), from the
+ * configured models directory with the configured inference threads (`config.models`).
+ */
+export function loadArtifactEncoders(
+  models: { dir: string; threads: number },
+  artifact: { encoders: { text: string; image: string; words?: string | undefined } },
+): Promise<Encoders> {
+  return loadEncoders({ modelsDir: models.dir, threads: models.threads, ...artifact.encoders });
+}

@@ -1,5 +1,5 @@
 import type { Config } from '../core/config.js';
-import { type Encoders, loadEncoders } from '../models/index.js';
+import { type Encoders, loadArtifactEncoders } from '../models/index.js';
 import { openRetrieval, type Retrieval } from '../retrieval/index.js';
 import { MetadataStore, openBlobStore } from '../storage/index.js';
 import { ModelRegistry } from '../training/index.js';
@@ -29,13 +29,7 @@ export async function openPipelineServices(
   let encoders: Promise<Encoders> | undefined;
   let retrieval: Promise<Retrieval | undefined> | undefined;
   const loadEnc = () => {
-    encoders ??= registry.production().then((a) =>
-      loadEncoders({
-        modelsDir: config.models.dir,
-        threads: config.models.threads,
-        ...a.encoders,
-      }),
-    );
+    encoders ??= registry.production().then((a) => loadArtifactEncoders(config.models, a));
     return encoders;
   };
   return {

@@ -5,7 +5,7 @@ import type { SimilarReview } from '../core/types.js';
 import { DriftMonitor, DriftTrigger } from '../drift/index.js';
 import { VlmAnalyzer } from '../llm/index.js';
 import type { ModelArtifact } from '../models/artifact.js';
-import { type Encoders, loadEncoders, loadWordVectorAsset } from '../models/index.js';
+import { type Encoders, loadArtifactEncoders, loadWordVectorAsset } from '../models/index.js';
 import { batchedEncoders, type EncoderBatching } from '../models/micro-batch.js';
 import {
   PIPELINE_STEPS,
@@ -198,11 +198,7 @@ export async function createContext(
       );
     } else {
       const artifact = await registry.production();
-      const raw = await loadEncoders({
-        modelsDir: config.models.dir,
-        threads: config.models.threads,
-        ...artifact.encoders,
-      });
+      const raw = await loadArtifactEncoders(config.models, artifact);
       // Concurrent requests share encoder calls when models.microBatchMax > 1 (off by default: on two
       // cores the quantised encoders gained nothing from batching, see docs/benchmarks.md).
       if (config.models.microBatchMax > 1) {

@@ -28,7 +28,7 @@ export function registerDriftCommands(program: Command): void {
       const cfg = cliConfig(program, { 'log.level': 'silent' });
       const limit = o.limit === undefined ? Number.POSITIVE_INFINITY : Number(o.limit);
       if (!(limit > 0)) throw new ValidationError(`--limit must be a positive number, got ${o.limit}`, 'limit');
-      const { parseArtifact, loadEncoders } = await import('../../models/index.js');
+      const { parseArtifact, loadArtifactEncoders } = await import('../../models/index.js');
       const { BUNDLED_ARTIFACT } = await import('../../server/index.js');
       const { Analyzer } = await import('../../sentiment/index.js');
       const { loadEcommerce, sharedDataDir } = await import('../../training/index.js');
@@ -45,11 +45,7 @@ export function registerDriftCommands(program: Command): void {
       }
       const val = loadEcommerce(dataDir).val.slice(0, limit);
       err(`${artifact.name}@${artifact.version}: analyzing ${val.length} e-commerce val reviews`);
-      const encoders = await loadEncoders({
-        modelsDir: cfg.models.dir,
-        threads: cfg.models.threads,
-        ...artifact.encoders,
-      });
+      const encoders = await loadArtifactEncoders(cfg.models, artifact);
       try {
         const analyzer = new Analyzer(artifact, encoders, { ...cfg.limits }, cfg.models.useImage);
         const obs = [];

@@ -198,7 +198,7 @@ async function fullEvaluation(program: Command, o: EvalOptions): Promise<void> {
   if (prod && prod.name === cand.name && prod.version === cand.version) {
     progress(`note: --against ${o.against} is the same model as --model (${cand.name}@${cand.version})`);
   }
-  const { loadEncoders } = await import('../../models/index.js');
+  const { loadArtifactEncoders } = await import('../../models/index.js');
   const { Analyzer } = await import('../../sentiment/analyzer.js');
   const { readImageSource } = await import('../../training/image-source.js');
   const fetcher = (await import('../../net/index.js')).fetcherFromConfig(cfg);
@@ -220,17 +220,13 @@ async function fullEvaluation(program: Command, o: EvalOptions): Promise<void> {
     }
   }
   const runs = [];
-  const encCache = new Map<string, Awaited<ReturnType<typeof loadEncoders>>>();
+  const encCache = new Map<string, Awaited<ReturnType<typeof loadArtifactEncoders>>>();
   try {
     for (const a of artifacts) {
       const key = `${a.encoders.text}|${a.encoders.image}`;
       let enc = encCache.get(key);
       if (!enc) {
-        enc = await loadEncoders({
-          modelsDir: cfg.models.dir,
-          threads: cfg.models.threads,
-          ...a.encoders,
-        });
+        enc = await loadArtifactEncoders(cfg.models, a);
         encCache.set(key, enc);
       }
       const analyzer = new Analyzer(a, enc, { ...cfg.limits }, cfg.models.useImage);
@@ -350,17 +346,13 @@ export function registerEvalCommand(program: Command): void {
 /** `reviewlens eval` without --report: accuracy, macro-F1 with its interval, per class, on each set. */
 async function quickEvaluation(program: Command, o: EvalOptions): Promise<void> {
   const cfg = cliConfig(program, { 'log.level': 'silent' });
-  const { loadEncoders } = await import('../../models/index.js');
+  const { loadArtifactEncoders } = await import('../../models/index.js');
   const { Analyzer } = await import('../../sentiment/analyzer.js');
   const { evaluateAnalyzer } = await import('../../training/index.js');
   const seed = int(o.seed, 'seed');
   const sets = await loadSets(o, cfg.limits.maxTextChars, seed);
   const [artifact] = (await loadArtifacts(program, [o.model])) as [ModelArtifact];
-  const encoders = await loadEncoders({
-    modelsDir: cfg.models.dir,
-    threads: cfg.models.threads,
-    ...artifact.encoders,
-  });
+  const encoders = await loadArtifactEncoders(cfg.models, artifact);
   try {
     const analyzer = new Analyzer(artifact, encoders, { ...cfg.limits }, cfg.models.useImage);
     const fetcher = (await import('../../net/index.js')).fetcherFromConfig(cfg);

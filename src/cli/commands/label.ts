@@ -53,7 +53,7 @@ async function withServices<T>(
 ): Promise<T> {
   const { openBlobStore } = await import('../../storage/index.js');
   const { ModelRegistry } = await import('../../training/index.js');
-  const { loadEncoders } = await import('../../models/index.js');
+  const { loadArtifactEncoders } = await import('../../models/index.js');
   const { BUNDLED_ARTIFACT } = await import('../../server/index.js');
   return withMetadata(program, async (meta, config) => {
     const blobs = openBlobStore(config);
@@ -70,11 +70,7 @@ async function withServices<T>(
           if (!enc) {
             const a = await registry.production();
             note(`loading encoders for ${a.name}@${a.version}`);
-            enc = await loadEncoders({
-              modelsDir: config.models.dir,
-              threads: config.models.threads,
-              ...a.encoders,
-            });
+            enc = await loadArtifactEncoders(config.models, a);
           }
           return enc;
         },

@@ -159,16 +159,12 @@ export function registerSynthCommands(program: Command): void {
 
       let judge: import('../../synthesis/index.js').SentimentJudge | undefined;
       if (o.check) {
-        const { parseArtifact, loadEncoders } = await import('../../models/index.js');
+        const { parseArtifact, loadArtifactEncoders } = await import('../../models/index.js');
         const { BUNDLED_ARTIFACT } = await import('../../server/index.js');
         const { Analyzer } = await import('../../sentiment/index.js');
         const file = resolve(o.artifact ?? BUNDLED_ARTIFACT);
         const artifact = parseArtifact(readFileSync(file), file);
-        const encoders = await loadEncoders({
-          modelsDir: cfg.models.dir,
-          threads: cfg.models.threads,
-          ...artifact.encoders,
-        });
+        const encoders = await loadArtifactEncoders(cfg.models, artifact);
         const analyzer = new Analyzer(artifact, encoders, { ...cfg.limits }, false);
         judge = {
           model: `${artifact.name}@${artifact.version}`,

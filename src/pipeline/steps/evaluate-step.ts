@@ -15,7 +15,7 @@ import {
   summarizeReport,
 } from '../../evaluation/report/index.js';
 import type { ModelArtifact } from '../../models/artifact.js';
-import { type Encoders, loadEncoders } from '../../models/index.js';
+import { type Encoders, loadArtifactEncoders } from '../../models/index.js';
 import { Analyzer } from '../../sentiment/index.js';
 import {
   ECOMMERCE_SPLIT_FILE,
@@ -268,7 +268,7 @@ export const evaluateStep: PipelineStep = {
       for (const [k, artifact] of models.entries()) {
         let enc = shared;
         if (enc.text.id !== artifact.encoders.text || enc.image.id !== artifact.encoders.image) {
-          enc = await loadEncoders({ modelsDir: cfg.models.dir, threads: cfg.models.threads, ...artifact.encoders });
+          enc = await loadArtifactEncoders(cfg.models, artifact);
           loaded.push(enc);
         }
         const inner = analyzerUnderTest(new Analyzer(artifact, enc, { ...cfg.limits }, cfg.models.useImage));
