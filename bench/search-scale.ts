@@ -26,8 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig, seededRandom, shuffleInPlace } from '../src/core/index.js';
 import { machineLine, percentile, stopServer, waitForServer, writeSection } from '../src/evaluation/index.js';
 import { loadEncoders } from '../src/models/index.js';
-import { ExactVectorSet, LanceReviewIndex, type VectorizedReview } from '../src/retrieval/index.js';
-import { loadStarSet } from '../src/training/ecommerce.js';
+import { ExactVectorSet, LanceReviewIndex } from '../src/retrieval/index.js';
 import {
   FeatureCache,
   IMAGE_ENCODER,
@@ -36,6 +35,7 @@ import {
   loadProductPhotos,
   TEXT_ENCODER,
 } from '../src/training/index.js';
+import { loadReviewPool, queryText, reviewMaker } from './review-corpus.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SIZES = (process.env.BENCH_SIZES ?? '1000,5000,20000,100000').split(',').map(Number);
@@ -51,16 +51,8 @@ const config = loadConfig();
 
 // ---- data ----------------------------------------------------------------------------------------
 const textCache = new FeatureCache(join(ROOT, '.cache', 'features'), TEXT_ENCODER, 384);
-const all = [...loadStarSet('marc'), ...loadStarSet('womens-clothing')];
-shuffleInPlace(all, rand);
-const queryReviews = all.slice(0, QUERIES);
-const pool = all.slice(QUERIES).flatMap((r) => {
-  const v = textCache.get(FeatureCache.key(r.text));
-  return v ? [{ r, v }] : [];
-});
+const { queryReviews, pool } = loadReviewPool(textCache, rand, QUERIES);
 log(`${pool.length} real reviews with cached vectors, ${queryReviews.length} held out as queries`);
-// A query is how a user types: the review's first sentence (at most 200 characters).
-const queryText = (t: string) => (t.split(/(?<=[.!?])\s/)[0] ?? t).slice(0, 200);
 const qTexts = queryReviews.map((q) => queryText(q.text));
 
 const encoders = await loadEncoders({
@@ -80,49 +72,16 @@ const photoVecs = (
   )
 ).filter((v): v is Float32Array => v !== null);
 imageCache.save();
-const qVecs = await encoders.text.encode(qTexts);
+// One at a time, as the server encodes a query: a batch pads to its longest text, and the q4 encoder's vectors
+// then differ in the last digits, enough to swap near-ties at the 10th hit and count as ANN misses.
+const qVecs: Float32Array[] = [];
+for (const t of qTexts) qVecs.push((await encoders.text.encode([t]))[0] as Float32Array);
 const productPhotos = loadProductPhotos();
 shuffleInPlace(productPhotos, rand);
 const qPhotos = productPhotos.slice(0, PHOTO_QUERIES).map((p) => readFileSync(p.image).toString('base64'));
 
-function normalized(vs: Float32Array[], w: number[]): Float32Array {
-  const out = new Float32Array((vs[0] as Float32Array).length);
-  vs.forEach((v, j) => {
-    for (let d = 0; d < out.length; d++) out[d] = (out[d] as number) + (w[j] as number) * (v[d] as number);
-  });
-  const n = Math.hypot(...out) || 1;
-  return out.map((x) => x / n);
-}
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
-
-/** Review i of the index: a real one while the pool lasts, then 2-3 real ones joined. */
-function review(i: number): VectorizedReview {
-  const parts =
-    i < pool.length
-      ? [pool[i] as (typeof pool)[number]]
-      : Array.from({ length: 2 + Math.floor(rand() * 2) }, () => pick(pool));
-  const first = parts[0]?.r as (typeof all)[number];
-  const withPhoto = rand() < 0.2;
-  return {
-    record: {
-      id: `rev-${i}`,
-      text: parts.map((p) => p.r.text).join(' '),
-      product: `P${Math.floor(rand() * 500)}`,
-      rating: first.rating ?? null,
-      label: first.label ?? null,
-      date: new Date(Date.UTC(2025, 0, 1) + Math.floor(rand() * 730) * 86_400_000).toISOString().slice(0, 10),
-      source: i < pool.length ? 'ecommerce-reviews' : 'recombined',
-    },
-    textVector:
-      parts.length === 1
-        ? (parts[0]?.v as Float32Array)
-        : normalized(
-            parts.map((p) => p.v),
-            parts.map(() => 1),
-          ),
-    imageVector: withPhoto ? normalized([pick(photoVecs), pick(photoVecs)], [1, 0.3]) : null,
-  };
-}
+/** Review i of the index: a real one while the pool lasts, then 2-3 real ones joined (bench/review-corpus.ts). */
+const review = reviewMaker(pool, rand, photoVecs);
 
 // ---- server --------------------------------------------------------------------------------------
 async function startServer(indexUri: string, env: Record<string, string> = {}): Promise<ChildProcess> {

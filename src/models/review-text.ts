@@ -175,3 +175,32 @@ export function ratingFeatures(text: string): [number, number, number, number] {
   const s = r.value * 5;
   return [1, s < 2.5 ? 1 : 0, s >= 2.5 && s < 3.5 ? 1 : 0, s >= 3.5 ? 1 : 0];
 }
+
+/**
+ * Negators that open a negated complaint ("no", "never", "zero", "didn't", "without"...). Not "nor": "neither
+ * impressed nor disappointed" negates both poles and reads neutral.
+ */
+const COMPLAINT_NEGATOR = `(?:no|not|never|nothing|zero|none|without|(?:ca|do|does|did|is|was|are|were|has|have|had|wo|would|could)n['’]?t|cannot)`;
+/** Words that name a complaint or a product failure: negated, they read as praise ("no complaints", "didn't shrink"). */
+const COMPLAINT = `(?:problems?|issues?|complaints?|complain(?:ing|ed)?|faults?|flaws?|defects?|scratch(?:es|ed)?|damaged?|crack(?:s|ed)?|break(?:s|ing)?|broke|broken|leak(?:s|ed|ing)?|stall(?:s|ed)?|wobbl(?:e|es|ed|y)|shr[iau]nk|shrinks|fad(?:e|es|ed|ing)|irritat(?:e|es|ed|ion)|overheat(?:s|ed|ing)?|kinks?|kinked|drip(?:s|ped|ping)?|rust(?:s|ed)?|t(?:ea|o|or)r[ns]?|rip(?:s|ped)?|squeak(?:s|y)?|rattl(?:e|es|ing)|regrets?|disappoint(?:ed|ment|s)?|dislike|hassles?|troubles?|glitch(?:es)?|bugs?|fail(?:s|ed|ure)?|downsides?|worries|stale|bitter|pill(?:s|ed|ing)?|itch(?:y|ing)?|redness|snag(?:s|ged)?|dents?|dented|quibbles?|gripes?|negatives?)`;
+/** Words between the negator and the complaint that undo the reading ("won't stop dripping", "didn't fix the leak"). */
+const COMPLAINT_GAP_STOP = String.raw`(?!(?:but|however|stop|stopped|stops|fix|fixed|correct|prevent|help|solve|solved|until|mind)\b)`;
+const NEGATED_COMPLAINT = new RegExp(
+  String.raw`\b${COMPLAINT_NEGATOR}\b(?:[\s-]+${COMPLAINT_GAP_STOP}[\p{L}'’]+){0,3}?[\s-]+${COMPLAINT}\b`,
+  'iu',
+);
+
+/**
+ * A complaint the reviewer negates ("No complaints at all", "never had a problem", "the jeans did not shrink",
+ * "can't find a single fault"): the negator, at most three words, and a word naming a complaint or a product
+ * failure, in one clause. Undefined when there is none, or when the review says "until" ("no problems until it
+ * broke": the complaint comes later). Returns the matched phrase.
+ *
+ * Measured (2026-12-01) on FDU-MTL's training reviews (14 Amazon domains, binary, not used to train the shipped
+ * model) and the e-commerce val split: where it matches, the served model's 3-class accuracy is below its
+ * average (0.737 on FDU, 0.615 on val) because the base models read the complaint word as negative.
+ */
+export function negatedComplaint(text: string): string | undefined {
+  if (/\buntil\b/i.test(text)) return undefined;
+  return NEGATED_COMPLAINT.exec(text)?.[0];
+}

@@ -2,6 +2,14 @@ import { analyzeFolded } from './analyzer.js';
 import type { FilterFields } from './exact-scan.js';
 import type { Candidate } from './types.js';
 
+/**
+ * Most query terms scored: a longer query (a whole review, as the similar-review search sends) keeps its
+ * MAX_QUERY_TERMS rarest terms (highest idf). The cost of a query is the postings it walks, and the terms
+ * left out are the commonest, which walk the longest postings and add the least to a score. The figure is
+ * Elasticsearch's `more_like_this` default `max_query_terms` (25), which selects terms the same way by tf-idf.
+ */
+export const MAX_QUERY_TERMS = 25;
+
 /** One term's postings: rows holding it and the term's frequency in each, appended in row order. */
 interface Postings {
   rows: Int32Array;
@@ -146,18 +154,28 @@ export class MemoryBm25 {
 
   /**
    * The `limit` best documents for `foldedQuery` (a query through `foldQuery`) by BM25, among those
-   * `filter` keeps; score = the BM25 score. Documents matching no query term are not returned.
+   * `filter` keeps; score = the BM25 score. Documents matching no query term are not returned. Of a query
+   * with more than `maxTerms` distinct indexed terms only the `maxTerms` rarest are scored (MAX_QUERY_TERMS).
    */
-  search(foldedQuery: string, limit: number, filter?: (r: FilterFields) => boolean): Candidate[] {
+  search(
+    foldedQuery: string,
+    limit: number,
+    filter?: (r: FilterFields) => boolean,
+    maxTerms = MAX_QUERY_TERMS,
+  ): Candidate[] {
     const rows = this.ids.length;
     if (rows === 0 || limit <= 0) return [];
-    const terms = [...new Set(analyzeFolded(foldedQuery))];
+    const found: Postings[] = [];
+    for (const t of new Set(analyzeFolded(foldedQuery))) {
+      const p = this.postings.get(t);
+      if (p) found.push(p);
+    }
+    // Rarest first (fewest postings = highest idf); a stable sort keeps query order among equals.
+    if (found.length > maxTerms) found.sort((a, b) => a.n - b.n).length = maxTerms;
     const avg = this.totalLength / rows || 1;
     const scores = this.scores;
     const touched: number[] = [];
-    for (const t of terms) {
-      const p = this.postings.get(t);
-      if (!p) continue;
+    for (const p of found) {
       const idf = Math.log(1 + (rows - p.n + 0.5) / (p.n + 0.5));
       const k1 = this.k1;
       const norm = k1 * (1 - this.b);

@@ -152,6 +152,11 @@ export class Analyzer implements SentimentAnalyzer {
       out.evidence.stated_rating = { stars: Math.round(rating.value * 50) / 10, phrase: rating.phrase };
       reasons.push(`the reviewer states a rating: "${rating.phrase}", which the answer follows`);
     }
+    if (s.negatedComplaint) {
+      reasons.push(
+        `the review negates a complaint: "${s.negatedComplaint.slice(0, 80)}", which counts toward positive`,
+      );
+    }
     const tail = contrastTail(text);
     if (tail) {
       out.evidence.contrast_clause = tail.slice(0, 300);

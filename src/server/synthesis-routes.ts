@@ -2,7 +2,14 @@ import { basename } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ValidationError } from '../core/errors.js';
 import type { Interval } from '../evaluation/index.js';
-import { loadValidatorReport, type ValidatorReport, validatorReportPath } from '../synthesis/index.js';
+import {
+  loadTrainingComparison,
+  loadValidatorReport,
+  TRAINING_COMPARISON_FILE,
+  TRAINING_COMPARISON_PATH,
+  type ValidatorReport,
+  validatorReportPath,
+} from '../synthesis/index.js';
 import { type AppContext, thumbnailUrl } from './context.js';
 import { errorSchema } from './schemas.js';
 
@@ -88,6 +95,70 @@ const validatorSchema = {
   },
 } as const;
 
+const classF1Schema = {
+  type: 'object',
+  properties: { negative: { type: 'number' }, neutral: { type: 'number' }, positive: { type: 'number' } },
+} as const;
+const sideSchema = {
+  type: 'object',
+  properties: { accuracy: { type: 'number' }, macro_f1: { type: 'number' }, per_class_f1: classF1Schema },
+} as const;
+const countsSchema = {
+  type: 'object',
+  properties: { negative: { type: 'integer' }, neutral: { type: 'integer' }, positive: { type: 'integer' } },
+} as const;
+
+/** data/synthesis/with-without.json (src/synthesis/training-comparison.ts), as `npm run bench:synthetic-training` writes it. */
+const comparisonSchema = {
+  type: ['object', 'null'],
+  description:
+    'Two models trained alike, without and with synthetic reviews in the training split, scored on real reviews only ' +
+    '(served answers); paired bootstrap 95% intervals of with - without. The e-commerce val split decides; test sets ' +
+    'are reported only.',
+  properties: {
+    created_at: { type: 'string' },
+    command: { type: 'string' },
+    machine: { type: 'string' },
+    bootstrap: { type: 'object', properties: { resamples: { type: 'integer' }, seed: { type: 'integer' } } },
+    decision_rule: { type: 'string' },
+    decision: { type: 'object', properties: { include: { type: 'boolean' }, reason: { type: 'string' } } },
+    without: { type: 'object', properties: { model: { type: 'string' }, artifact: { type: 'string' } } },
+    with: {
+      type: 'object',
+      properties: {
+        model: { type: 'string' },
+        artifact: { type: 'string' },
+        synthetic: {
+          type: ['object', 'null'],
+          properties: {
+            file: { type: 'string' },
+            sha256: { type: 'string' },
+            used: { type: 'integer' },
+            by_label: countsSchema,
+            real_by_label: countsSchema,
+            by_generator: { type: 'object', additionalProperties: { type: 'integer' } },
+          },
+        },
+      },
+    },
+    sets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          set: { type: 'string' },
+          role: { type: 'string', enum: ['decision', 'reported'] },
+          n: { type: 'integer' },
+          without: sideSchema,
+          with: sideSchema,
+          macro_f1_diff: intervalSchema,
+          accuracy_diff: intervalSchema,
+        },
+      },
+    },
+  },
+} as const;
+
 const sampleSchema = {
   type: 'object',
   properties: {
@@ -142,9 +213,11 @@ function apiReport(r: ValidatorReport) {
 }
 
 /**
- * `GET /api/synthesis`: the most recent synthetic reviews in the store (source `synthetic`, newest first) and the
+ * `GET /api/synthesis`: the most recent synthetic reviews in the store (source `synthetic`, newest first), the
  * adversarial validator's last saved report (`reviewlens synth validate --save`, kept in
- * `<dataDir>/synthesis/validator-report.json`), for the web UI's Synthesis page. Read-only: the `analyze` scope.
+ * `<dataDir>/synthesis/validator-report.json`) and the with/without-synthetic-data training comparison committed in
+ * the repository (data/synthesis/with-without.json, written by `npm run bench:synthetic-training`), for the web UI's
+ * Synthesis page. Read-only: the `analyze` scope.
  */
 export function registerSynthesisRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get(
@@ -158,7 +231,9 @@ export function registerSynthesisRoutes(app: FastifyInstance, ctx: AppContext): 
           '`total`). `validator` is the last report saved by `reviewlens synth validate --save`: per generator, the ' +
           'held-out accuracy of a discriminator telling its reviews from as many real ones (0.5 = it cannot tell), ' +
           'the most real-looking samples and the style features that give synthetic text away; null when none was ' +
-          'saved (`validator_error` says why when a saved report could not be read).',
+          'saved (`validator_error` says why when a saved report could not be read). `training_comparison`: does ' +
+          'synthetic data help training? Two models trained alike without and with synthetic reviews, scored on real ' +
+          'reviews only, with paired bootstrap intervals and the decision rule applied (null when not measured).',
         tags: ['synthesis'],
         querystring: {
           type: 'object',
@@ -174,8 +249,10 @@ export function registerSynthesisRoutes(app: FastifyInstance, ctx: AppContext): 
               total: { type: 'integer', description: 'Synthetic reviews in the store.' },
               validator: validatorSchema,
               validator_error: { type: 'string' },
+              training_comparison: comparisonSchema,
+              training_comparison_error: { type: 'string' },
             },
-            required: ['samples', 'total', 'validator'],
+            required: ['samples', 'total', 'validator', 'training_comparison'],
           },
           '4xx': errorSchema,
         },
@@ -209,7 +286,22 @@ export function registerSynthesisRoutes(app: FastifyInstance, ctx: AppContext): 
         const why = (e as Error).message.split(file).join(basename(file));
         validatorError = `the saved validator report could not be read (${why}); run \`reviewlens synth validate --save\` again`;
       }
-      return { samples, total, validator, ...(validatorError ? { validator_error: validatorError } : {}) };
+      let comparison: ReturnType<typeof loadTrainingComparison> = null;
+      let comparisonError: string | undefined;
+      try {
+        comparison = loadTrainingComparison();
+      } catch (e) {
+        const why = (e as Error).message.split(TRAINING_COMPARISON_PATH).join(basename(TRAINING_COMPARISON_FILE));
+        comparisonError = `${basename(TRAINING_COMPARISON_FILE)} could not be read (${why}); run \`npm run bench:synthetic-training\` again`;
+      }
+      return {
+        samples,
+        total,
+        validator,
+        ...(validatorError ? { validator_error: validatorError } : {}),
+        training_comparison: comparison,
+        ...(comparisonError ? { training_comparison_error: comparisonError } : {}),
+      };
     },
   );
 }

@@ -20,6 +20,16 @@ export {
 } from './style.js';
 export { storeSourceReview, topUpPlan } from './top-up.js';
 export {
+  compareOnSet,
+  DECISION_RULE,
+  decide,
+  loadTrainingComparison,
+  type SetComparison,
+  TRAINING_COMPARISON_FILE,
+  TRAINING_COMPARISON_PATH,
+  type TrainingComparison,
+} from './training-comparison.js';
+export {
   type GeneratorName,
   LENGTH_WORDS,
   type SentimentJudge,

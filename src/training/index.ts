@@ -46,6 +46,13 @@ export { runTraining, type TrainingRunResult } from './run.js';
 export { trainSarcasm } from './sarcasm.js';
 export { type Split, stratifiedSplit } from './split.js';
 export {
+  type ClassCounts,
+  classCounts,
+  loadSyntheticTraining,
+  SYNTHETIC_SOURCE,
+  type SyntheticTrainingData,
+} from './synthetic-data.js';
+export {
   IMAGE_COLS,
   imageRef,
   loadUserData,

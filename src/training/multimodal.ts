@@ -30,6 +30,7 @@ import { IMAGE_ENCODER, imageFeatures, MVSA_SPLIT_FILE, mvsaSplit, TEXT_ENCODER,
 import { argmax, classWeights, memoLexicon, stratifiedFoldsOf, trainReviewText, Z_CLIP } from './review-model.js';
 import { type SarcasmModel, trainSarcasm } from './sarcasm.js';
 import { stratifiedSplit } from './split.js';
+import { type ClassCounts, classCounts, SYNTHETIC_SOURCE, type SyntheticTrainingData } from './synthetic-data.js';
 
 export interface MultimodalOptions {
   /**
@@ -75,6 +76,14 @@ export interface MultimodalOptions {
   zClip?: number | null;
   /** Share of FDU-MTL's binary training reviews (14 Amazon domains) added to the training split (default FDU_TRAIN_SHARE). */
   fduTrainShare?: number;
+  /**
+   * Synthetic reviews (loadSyntheticTraining, src/training/synthetic-data.ts) added to the e-commerce training split
+   * of the review text model only: never to val (class offsets, temperature, labeling calibration), test or any
+   * scored set. Rows whose text equals a held-out review's are dropped and counted. Their file hash and count enter
+   * the data hash, and the artifact's `params.synthetic` and the log count them apart from real reviews. Default:
+   * none (the shipped recipe). Not allowed with `base` (the review text models are then reused, not trained).
+   */
+  synthetic?: SyntheticTrainingData;
 }
 
 /**
@@ -136,12 +145,21 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       ? { train: [], val: [], test: [], fduTest: [] }
       : loadEcommerce(undefined, opts.fduTrainShare !== undefined ? { fduTrainShare: opts.fduTrainShare } : {});
   const { amazon, yelp } = productPolaritySets() as { amazon: Example[]; yelp: Example[] };
+  if (opts.synthetic && base) {
+    throw new ValidationError(
+      `synthetic reviews join the e-commerce training split of the review text model, which is reused from ${base.name}@${base.version} here (use --base none)`,
+      'synthetic',
+    );
+  }
+  const realTrainCounts = classCounts(ecom.train);
   log(
     `${setName} train/val/test ${train.length}/${val.length}/${test.length}; ` +
       (base
         ? `review text models reused from ${base.name}@${base.version}`
-        : `e-commerce reviews train/val/test ${ecom.train.length}/${ecom.val.length}/${ecom.test.length}`),
+        : `e-commerce reviews train/val/test ${ecom.train.length}/${ecom.val.length}/${ecom.test.length} ` +
+          `(real training reviews ${countsLine(realTrainCounts)})`),
   );
+  const synthetic = opts.synthetic ? syntheticForTraining(opts.synthetic, [ecom, inDomain, amazon, yelp], log) : null;
 
   // --- features ---------------------------------------------------------------------------
   log('loading encoders');
@@ -157,6 +175,8 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     const tcache = new FeatureCache(opts.cacheDir, TEXT_ENCODER, enc.text.dim);
     const icache = new FeatureCache(opts.cacheDir, IMAGE_ENCODER, enc.image.dim);
     if (opts.augment && !base) ecom.train.push(...composeReviews(ecom.train, { seed }));
+    // Synthetic reviews join the training split last (composed reviews are made from real ones only).
+    if (synthetic) ecom.train.push(...synthetic.used);
     const ecomAll: ReviewExample[] = [...ecom.val, ...ecom.test, ...(base ? [] : ecom.train), ...ecom.fduTest];
     const texts = [...new Set([...ecomAll, ...inDomain, ...amazon, ...yelp].map((e) => e.text))];
     log(`text embeddings for ${texts.length} texts`);
@@ -606,6 +626,8 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       // names the same clip hash alike.
       z_clip: opts.zClip === undefined ? (Z_CLIP ?? null) : opts.zClip,
       ...(opts.fduTrainShare !== undefined ? { fdu_train_share: opts.fduTrainShare } : {}),
+      // Only when given, so a run without synthetic data hashes as before.
+      ...(synthetic ? { synthetic: { sha256: synthetic.record.sha256, used: synthetic.record.used } } : {}),
       ecommerce_split: ECOMMERCE_SPLIT_FILE,
       seed,
       K,
@@ -651,7 +673,9 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
       base: base ? `${base.name}@${base.version}` : null,
       text_training: base
         ? `reused from ${base.name}@${base.version}`
-        : 'e-commerce reviews (MARC, womens-clothing, Yelp: train split; FDU-MTL train; Hu & Liu sentences)',
+        : 'e-commerce reviews (MARC, womens-clothing, Yelp: train split; FDU-MTL train; Hu & Liu sentences)' +
+          (synthetic ? `; plus ${synthetic.record.used} synthetic reviews (train split only)` : ''),
+      ...(synthetic ? { synthetic: synthetic.record } : {}),
       train_seconds: Math.round((Date.now() - started) / 1000),
       weights_sha256: weightsSha,
     },
@@ -668,4 +692,60 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
   const { gate_eval: _omit, ...shown } = metrics;
   log(JSON.stringify(shown, (k, v) => (k === 'bins' ? undefined : typeof v === 'number' ? r6(v) : v), 2));
   return artifact;
+}
+
+/** `negative 5621 / neutral 4449 / positive 20729`. */
+const countsLine = (c: ClassCounts) => SENTIMENTS.map((k) => `${k} ${c[k]}`).join(' / ');
+
+/** What `params.synthetic` of an artifact trained with synthetic reviews records. */
+export interface SyntheticRecord {
+  file: string;
+  sha256: string;
+  /** Rows in the file. */
+  rows: number;
+  /** Rows added to the e-commerce training split. */
+  used: number;
+  /** Rows left out because their text equals a val, test or other scored review's (normalised: case, spacing). */
+  dropped_heldout: number;
+  /** Used rows per class, and the real training reviews per class beside them. */
+  by_label: ClassCounts;
+  real_by_label: ClassCounts;
+  by_generator: Record<string, number>;
+  photos_ignored: number;
+}
+
+/**
+ * The synthetic rows that may train: every row whose text (lower-cased, spacing collapsed) is not the text of a
+ * review in a held-out or scored set (e-commerce val, test, FDU-MTL test; MVSA-Single; UCI Amazon / Yelp), tagged
+ * source `synthetic`; and the record the artifact keeps. Logs the counts apart from the real training reviews.
+ */
+export function syntheticForTraining(
+  s: SyntheticTrainingData,
+  scored: [EcommerceData, Example[], Example[], Example[]],
+  log: (m: string) => void,
+): { used: ReviewExample[]; record: SyntheticRecord } {
+  const norm = (t: string) => t.toLowerCase().replace(/\s+/g, ' ').trim();
+  const [ecom, ...others] = scored;
+  const held = new Set([...ecom.val, ...ecom.test, ...ecom.fduTest, ...others.flat()].map((e) => norm(e.text)));
+  const used = s.examples.filter((e) => !held.has(norm(e.text))).map((e) => ({ ...e, source: SYNTHETIC_SOURCE }));
+  const record: SyntheticRecord = {
+    file: s.file,
+    sha256: s.sha256,
+    rows: s.examples.length,
+    used: used.length,
+    dropped_heldout: s.examples.length - used.length,
+    by_label: classCounts(used),
+    real_by_label: classCounts(ecom.train),
+    by_generator: s.byGenerator,
+    photos_ignored: s.photosIgnored,
+  };
+  log(
+    `synthetic reviews (${s.file}, sha256 ${s.sha256.slice(0, 12)}): ${used.length} of ${s.examples.length} added to the ` +
+      `e-commerce training split only (${countsLine(record.by_label)}; generators ${Object.entries(s.byGenerator)
+        .map(([g, n]) => `${g} ${n}`)
+        .join(', ')})` +
+      (record.dropped_heldout ? `; ${record.dropped_heldout} left out: same text as a held-out review` : '') +
+      (s.photosIgnored ? `; ${s.photosIgnored} photos not used (text only)` : ''),
+  );
+  return { used, record };
 }

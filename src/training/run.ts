@@ -27,6 +27,11 @@ export async function runTraining(
     seed: opts.seed ?? 42,
     folds: opts.folds ?? 5,
     out: opts.out,
+    ...(opts.synthetic
+      ? {
+          synthetic: { file: opts.synthetic.file, sha256: opts.synthetic.sha256, rows: opts.synthetic.examples.length },
+        }
+      : {}),
   });
   try {
     const artifact = await trainMultimodal(opts);

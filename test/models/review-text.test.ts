@@ -5,8 +5,15 @@ import {
   reviewFeatures,
   STATED_RATING_WEIGHT,
   statedRatingAnswer,
+  towardClass,
 } from '../../src/models/fusion.js';
-import { contrastTail, ratingFeatures, splitClauses, statedRating } from '../../src/models/review-text.js';
+import {
+  contrastTail,
+  negatedComplaint,
+  ratingFeatures,
+  splitClauses,
+  statedRating,
+} from '../../src/models/review-text.js';
 import { fitPlatt, plattProbability } from '../../src/training/sarcasm.js';
 
 describe('statedRating', () => {
@@ -147,6 +154,41 @@ describe('statedRatingAnswer', () => {
     const out = statedRatingAnswer(cls === 2 ? [0.7, 0.2, 0.1] : p, r as NonNullable<typeof r>);
     expect(out.indexOf(Math.max(...out))).toBe(cls);
     expect(out[cls]).toBeGreaterThanOrEqual(STATED_RATING_WEIGHT);
+    expect((out[0] as number) + (out[1] as number) + (out[2] as number)).toBeCloseTo(1, 9);
+  });
+});
+
+describe('negatedComplaint', () => {
+  it.each([
+    ['No complaints at all after a month.', 'No complaints'],
+    ['Zero issues so far.', 'Zero issues'],
+    ['Never had a problem with it.', 'Never had a problem'],
+    ['The jeans did not shrink in the wash.', 'not shrink'],
+    ["I can't find a single fault with this case.", "can't find a single fault"],
+    ['Not one scratch after three months.', 'Not one scratch'],
+    ['It has not faded at all.', 'not faded'],
+  ])('finds the negated complaint in "%s"', (text, phrase) => {
+    expect(negatedComplaint(text)).toBe(phrase);
+  });
+
+  it.each([
+    ['It broke after a week.'],
+    ['No problems until the motor burned out.'],
+    ["It won't stop dripping."],
+    ['This did not fix the leak.'],
+    ['Not good, the lid is loose.'],
+    ['Nothing but problems from day one.'],
+    ['Neither impressed nor disappointed with this lamp.'],
+  ])('finds none in "%s"', (text) => {
+    expect(negatedComplaint(text)).toBeUndefined();
+  });
+});
+
+describe('towardClass', () => {
+  it('moves a share of the mass onto one class and keeps the sum', () => {
+    const out = towardClass([0.5, 0.4, 0.1], 2, 0.2);
+    expect(out[2]).toBeCloseTo(0.28, 9);
+    expect(out[0]).toBeCloseTo(0.4, 9);
     expect((out[0] as number) + (out[1] as number) + (out[2] as number)).toBeCloseTo(1, 9);
   });
 });

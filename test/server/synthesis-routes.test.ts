@@ -1,22 +1,27 @@
 /**
  * `GET /api/synthesis` on the real server: empty, then with real recombined reviews stored as `synthetic` and a
- * validator report saved the way `reviewlens synth validate --save` saves it (with the server's own MiniLM).
+ * validator report saved the way `reviewlens synth validate --save` saves it (with the server's own MiniLM); the
+ * with/without-synthetic-data training comparison committed in data/synthesis/with-without.json, as served.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewContentId } from '../../src/core/ids.js';
 import {
+  compareOnSet,
+  decide,
   loadSourceReviews,
+  loadTrainingComparison,
   parseSyntheticRecord,
   RecombineGenerator,
   saveValidatorReport,
   synthesize,
+  TRAINING_COMPARISON_PATH,
   validateSynthetic,
   validatorReportPath,
 } from '../../src/synthesis/index.js';
 import { loadProductPhotos } from '../../src/training/index.js';
-import { SHARED } from '../helpers/paths.js';
+import { SHARED, tempDir } from '../helpers/paths.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
 describe('GET /api/synthesis', () => {
@@ -30,10 +35,29 @@ describe('GET /api/synthesis', () => {
   }, 120_000);
   afterAll(async () => srv?.close());
 
-  it('is empty on a fresh store: no samples, no report', async () => {
+  it('is empty on a fresh store: no samples, no report; the committed training comparison', async () => {
     const r = await get();
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ samples: [], total: 0, validator: null });
+    expect(r.body).toEqual({ samples: [], total: 0, validator: null, training_comparison: loadTrainingComparison() });
+  });
+
+  it('serves the with/without training comparison whole: both models per real set, intervals, the decision', async () => {
+    // The committed file (npm run bench:synthetic-training); every field of it passes the response schema.
+    expect(existsSync(TRAINING_COMPARISON_PATH)).toBe(true);
+    const c = (await get()).body.training_comparison;
+    expect(c).toEqual(JSON.parse(readFileSync(TRAINING_COMPARISON_PATH, 'utf8')));
+    expect(c.sets.map((s: { set: string; role: string }) => [s.set, s.role])).toEqual([
+      ['e-commerce val', 'decision'],
+      ['e-commerce test', 'reported'],
+      ['MVSA-Single test', 'reported'],
+    ]);
+    for (const s of c.sets) {
+      expect(s.with.per_class_f1).toMatchObject({ negative: expect.any(Number), neutral: expect.any(Number) });
+      expect(s.macro_f1_diff.low).toBeLessThanOrEqual(s.macro_f1_diff.high);
+    }
+    // The decision follows the rule on the val split.
+    expect(c.decision.include).toBe(c.sets[0].macro_f1_diff.low > 0);
+    expect(c.with.synthetic.used).toBeGreaterThan(0);
   });
 
   it('refuses a bad limit with a 400', async () => {
@@ -121,6 +145,31 @@ describe('GET /api/synthesis', () => {
     expect(g.most_real[0]).toMatchObject({ text: expect.any(String), p_synthetic: expect.any(Number) });
     expect(g.giveaways[0]).toMatchObject({ feature: expect.any(String), synthetic_mean: expect.any(Number) });
   }, 300_000);
+
+  it('compares on a set and decides by the val interval; a broken comparison file is an error', () => {
+    // 40 reviews: "with" right on 30, "without" on 20 (the same 20 plus 10 more): a clear gain.
+    const y = Array.from({ length: 40 }, (_, i) => i % 3);
+    const wrong = (p: number[], from: number) => p.map((c, i) => (i >= from ? (c + 1) % 3 : c));
+    const withS = wrong(y, 30);
+    const without = wrong(y, 20);
+    const boot = { resamples: 300, seed: 1 };
+    const gain = compareOnSet('e-commerce val', 'decision', y, without, withS, boot);
+    expect(gain.n).toBe(40);
+    expect(gain.with.accuracy).toBe(0.75);
+    expect(gain.without.accuracy).toBe(0.5);
+    expect(gain.accuracy_diff.estimate).toBeCloseTo(0.25);
+    expect(gain.macro_f1_diff.low).toBeGreaterThan(0);
+    expect(decide([gain]).include).toBe(true);
+    const none = compareOnSet('e-commerce val', 'decision', y, withS, withS, boot);
+    expect(none.macro_f1_diff).toEqual({ estimate: 0, low: 0, high: 0 });
+    expect(decide([none])).toEqual({ include: false, reason: expect.stringMatching(/includes 0/) });
+    expect(decide([{ ...gain, role: 'reported' }]).include).toBe(false);
+    expect(() => compareOnSet('x', 'reported', y, without, withS.slice(1), boot)).toThrow(/equal, non-empty/);
+    const dir = tempDir();
+    expect(loadTrainingComparison(join(dir, 'none.json'))).toBeNull();
+    writeFileSync(join(dir, 'bad.json'), '{"sets": 3}');
+    expect(() => loadTrainingComparison(join(dir, 'bad.json'))).toThrow(/not a with\/without comparison/);
+  });
 
   it('says so, without failing, when the saved report cannot be read', async () => {
     const file = validatorReportPath(srv.ctx.config.dataDir);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { ValidationError } from '../../core/errors.js';
 import type { FusionArtifact } from '../../models/artifact.js';
 import type { Example } from '../../training/datasets.js';
 import { cliConfig, resolveModelRef, withRegistry } from '../shared.js';
@@ -48,6 +49,10 @@ export function registerTrainCommands(program: Command): void {
       "share (0..1) of FDU-MTL's binary training reviews (14 Amazon domains) added to the e-commerce training split; default: the shipped recipe (FDU_TRAIN_SHARE)",
       parseShare,
     )
+    .option(
+      '--synthetic <file>',
+      'synthetic reviews (the JSONL `reviewlens synth` writes: text, sentiment, source synthetic) added to the e-commerce training split of the review text model only, never to val or test; counted apart from real reviews in the log, data hash and artifact (params.synthetic). Text only: photos in the file are not used. Not with --data unless --base none. Default: none (the shipped recipe)',
+    )
     .option('--promote', 'promote the model to production when it passes the gate')
     .option('--no-register', 'only write the artifact; do not record the run or touch the registry')
     .action(
@@ -63,6 +68,7 @@ export function registerTrainCommands(program: Command): void {
         words: string;
         zClip?: number | null;
         fduShare?: number;
+        synthetic?: string;
         promote?: boolean;
         register: boolean;
       }) => {
@@ -92,6 +98,22 @@ export function registerTrainCommands(program: Command): void {
             say(`base model: ${base.name}@${base.version} (its general text and sarcasm models are kept)`);
           }
         }
+        let synthetic: import('../../training/synthetic-data.js').SyntheticTrainingData | undefined;
+        if (o.synthetic) {
+          const { loadSyntheticTraining } = await import('../../training/synthetic-data.js');
+          synthetic = loadSyntheticTraining(resolve(o.synthetic));
+          const c = synthetic.byLabel;
+          say(
+            `${o.synthetic}: ${synthetic.examples.length} synthetic reviews (negative ${c.negative} / neutral ${c.neutral} / positive ${c.positive})` +
+              (synthetic.photosIgnored ? `; ${synthetic.photosIgnored} photos not used (text only)` : ''),
+          );
+          if (base) {
+            throw new ValidationError(
+              `--synthetic joins the review text model's training, which --data reuses from the base model ${base.name}@${base.version}; add --base none`,
+              'synthetic',
+            );
+          }
+        }
         const opts = {
           ...(data ? { data } : {}),
           ...(base ? { base } : {}),
@@ -105,6 +127,7 @@ export function registerTrainCommands(program: Command): void {
           words: o.words === 'none' ? (false as const) : o.words,
           ...(o.zClip !== undefined ? { zClip: o.zClip } : {}),
           ...(o.fduShare !== undefined ? { fduTrainShare: o.fduShare } : {}),
+          ...(synthetic ? { synthetic } : {}),
           // Photo URLs in --data go through the SSRF guard, with ingest.allowHosts as its allow list.
           fetcher: (await import('../../net/index.js')).fetcherFromConfig(cfg),
           log: say,

@@ -32,7 +32,7 @@ export {
   typoKeyboard,
   typoSwap,
 } from './perturb.js';
-export { GLOWING_TEXTS, type RunOptions, robustnessSample, runModel } from './run.js';
+export { GLOWING_TEXTS, type RunOptions, robustnessSample, runModel, scoreItems } from './run.js';
 export { summarizeReport } from './summary.js';
 export { barsSvg, confusionSvg, radarSvg, reliabilitySvg } from './svg.js';
 export type * from './types.js';

@@ -9,6 +9,36 @@ interface Interval {
   high: number;
 }
 
+type ClassF1 = { negative: number; neutral: number; positive: number };
+interface Side {
+  accuracy: number;
+  macro_f1: number;
+  per_class_f1: ClassF1;
+}
+
+/** data/synthesis/with-without.json, from `npm run bench:synthetic-training` (src/synthesis/training-comparison.ts). */
+interface TrainingComparison {
+  created_at: string;
+  command: string;
+  bootstrap: { resamples: number; seed: number };
+  decision_rule: string;
+  decision: { include: boolean; reason: string };
+  without: { model: string };
+  with: {
+    model: string;
+    synthetic: null | { used: number; by_label: ClassF1; real_by_label: ClassF1; by_generator: Record<string, number> };
+  };
+  sets: Array<{
+    set: string;
+    role: 'decision' | 'reported';
+    n: number;
+    without: Side;
+    with: Side;
+    macro_f1_diff: Interval;
+    accuracy_diff: Interval;
+  }>;
+}
+
 /** `GET /api/synthesis` (src/server/synthesis-routes.ts). */
 interface SynthesisOverview {
   samples: Array<{
@@ -48,13 +78,94 @@ interface SynthesisOverview {
     }>;
   };
   validator_error?: string;
+  training_comparison: TrainingComparison | null;
+  training_comparison_error?: string;
 }
 
 const ci = (i: Interval | null) => (i ? `${num(i.estimate)} [${num(i.low)}, ${num(i.high)}]` : '—');
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${num(x)}`;
+const diff = (i: Interval) => `${signed(i.estimate)} [${signed(i.low)}, ${signed(i.high)}]`;
+const f1s = (p: ClassF1) => `${num(p.negative)} / ${num(p.neutral)} / ${num(p.positive)}`;
+
+/** The with/without-synthetic-data training comparison: both models per set, and the paired differences. */
+function TrainingComparisonCard({ c, error }: { c: TrainingComparison | null; error?: string }) {
+  const s = c?.with.synthetic;
+  return (
+    <div className="card" data-testid="training-comparison">
+      <h2>Does synthetic data help training?</h2>
+      {error && (
+        <p className="warning" role="status">
+          {error}
+        </p>
+      )}
+      {!c && !error && (
+        <p className="muted" role="status">
+          Not measured yet. Train with and without <code>--synthetic FILE.jsonl</code>, then run{' '}
+          <code>npm run bench:synthetic-training</code>.
+        </p>
+      )}
+      {c && (
+        <>
+          <p className="muted">
+            {c.without.model} (without) against {c.with.model} (with
+            {s
+              ? ` ${s.used} synthetic reviews: ${s.by_label.negative} negative, ${s.by_label.neutral} neutral, ${s.by_label.positive} positive`
+              : ' synthetic reviews'}
+            ), scored on real reviews only as the server answers. Paired bootstrap 95% intervals (
+            {c.bootstrap.resamples} resamples). Measured {new Date(c.created_at).toLocaleString()}.
+          </p>
+          <table data-testid="training-comparison-table">
+            <thead>
+              <tr>
+                <th scope="col">set</th>
+                <th scope="col">n</th>
+                <th scope="col">macro-F1 without → with</th>
+                <th scope="col">difference</th>
+                <th scope="col">accuracy without → with</th>
+                <th scope="col">F1 neg / neu / pos without</th>
+                <th scope="col">F1 neg / neu / pos with</th>
+              </tr>
+            </thead>
+            <tbody>
+              {c.sets.map((r) => (
+                <tr key={r.set}>
+                  <td>
+                    {r.set}
+                    {r.role === 'decision' ? ' (decides)' : ''}
+                  </td>
+                  <td>{r.n}</td>
+                  <td>
+                    {num(r.without.macro_f1)} → {num(r.with.macro_f1)}
+                  </td>
+                  <td>{diff(r.macro_f1_diff)}</td>
+                  <td>
+                    {num(r.without.accuracy)} → {num(r.with.accuracy)}
+                  </td>
+                  <td>{f1s(r.without.per_class_f1)}</td>
+                  <td>{f1s(r.with.per_class_f1)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p data-testid="training-decision">
+            <strong>
+              {c.decision.include
+                ? 'Synthetic data is included'
+                : 'The default training mix stays without synthetic data'}
+            </strong>
+            : {c.decision.reason}.
+          </p>
+          <p className="muted">Rule: {c.decision_rule}.</p>
+        </>
+      )}
+    </div>
+  );
+}
 
 /**
  * Synthetic data: the adversarial validator's last report (can a discriminator tell each generator's reviews from
- * real ones? 0.5 = no) and the most recent synthetic reviews in the store.
+ * real ones? 0.5 = no), whether synthetic data helps training (the with/without comparison) and the most recent
+ * synthetic reviews in the store.
  */
 export function SynthesisPage() {
   const keyVersion = useKeyVersion();
@@ -157,6 +268,10 @@ export function SynthesisPage() {
               </>
             )}
           </div>
+          <TrainingComparisonCard
+            c={data.training_comparison}
+            {...(data.training_comparison_error ? { error: data.training_comparison_error } : {})}
+          />
           <div className="card" data-testid="synthetic-samples">
             <h2>Recent synthetic reviews</h2>
             {data.total === 0 ? (
