@@ -19,7 +19,7 @@ import { NEGATED_COMPLAINT_WEIGHT, towardClass } from '../src/models/fusion.js';
 import { FusionModel, loadArtifactEncoders, parseArtifact } from '../src/models/index.js';
 import { BUNDLED_ARTIFACT } from '../src/server/index.js';
 import { loadEcommerce, loadFdu } from '../src/training/ecommerce.js';
-import { FeatureCache, TEXT_ENCODER } from '../src/training/index.js';
+import { FeatureCache, TEXT_ENCODER, textFeatures } from '../src/training/index.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const N_FDU = Number(process.env.BENCH_FDU ?? 9000);
@@ -31,19 +31,6 @@ const enc = await loadArtifactEncoders(cfg.models, artifact);
 const fusion = new FusionModel(artifact.components, enc.words ? { words: enc.words } : {});
 const cache = new FeatureCache(resolve(process.env.BENCH_CACHE ?? join(ROOT, '.cache', 'features')), TEXT_ENCODER, 384);
 
-async function embed(texts: readonly string[]): Promise<Float32Array[]> {
-  const miss = [...new Set(texts.filter((t) => !cache.get(FeatureCache.key(t))))];
-  for (let i = 0; i < miss.length; i += 128) {
-    const batch = miss.slice(i, i + 128);
-    const vecs = await enc.text.encode(batch);
-    for (const [j, v] of vecs.entries()) cache.set(FeatureCache.key(batch[j] as string), v);
-    log(`encoded ${Math.min(i + 128, miss.length)}/${miss.length}`);
-    if (i % 2048 === 0) cache.save();
-  }
-  cache.save();
-  return texts.map((t) => cache.get(FeatureCache.key(t)) as Float32Array);
-}
-
 interface Row {
   label: number;
   /** The served text answer without the rule (a stated rating still applies), [neg, neu, pos]. */
@@ -52,7 +39,12 @@ interface Row {
 }
 const CLASSES = ['negative', 'neutral', 'positive'];
 async function rows(set: readonly { text: string; label?: string | null }[]): Promise<Row[]> {
-  const vecs = await embed(set.map((r) => r.text));
+  const vecs = await textFeatures(
+    enc.text,
+    cache,
+    set.map((r) => r.text),
+    log,
+  );
   return set.map((r, i) => {
     const out = fusion.predict(r.text, vecs[i] as Float32Array);
     // predict applies the rule; undo it by recomputing the answer without it.
