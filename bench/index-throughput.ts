@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig, seededRandom, shuffleInPlace } from '../src/core/index.js';
 import { machineLine, writeSection } from '../src/evaluation/index.js';
-import { loadEncoders } from '../src/models/index.js';
+import { loadEncoders, MiniLmTextEncoder, resolveAsset, TEXT_BATCH_SIZE } from '../src/models/index.js';
 import {
   LanceReviewIndex,
   lanceBackend,
@@ -37,7 +37,13 @@ interface Run {
   textsPerS: number;
   photosPerS: number;
   finalMaintenanceS: number;
+  /** The encoder alone on the same texts, by batch size (texts per ONNX run): texts/s, best of two. */
+  byBatch: { batchSize: number; textsPerS: number }[];
+  /** Largest absolute difference of a vector coordinate between batch sizes (against batch 1). */
+  maxBatchDiff: number;
 }
+
+const BATCH_SIZES = [1, 4, 8, 16, 32];
 
 async function child(threads: number): Promise<Run> {
   const config = loadConfig();
@@ -59,6 +65,33 @@ async function child(threads: number): Promise<Run> {
   const tEnc = performance.now();
   for (let s = 0; s < alone.length; s += BATCH) await encoders.text.encode(alone.slice(s, s + BATCH));
   const encoderTextsPerS = alone.length / ((performance.now() - tEnc) / 1000);
+  // The encoder's own batch size (texts per ONNX run), each on the same texts, two rounds, best kept.
+  const textDir = await resolveAsset(config.models.dir, TEXT_ENCODER);
+  const bySize = await Promise.all(
+    BATCH_SIZES.map((batchSize) => MiniLmTextEncoder.load({ assetDir: textDir, id: TEXT_ENCODER, threads, batchSize })),
+  );
+  const byBatch = BATCH_SIZES.map((batchSize) => ({ batchSize, textsPerS: 0 }));
+  for (let round = 0; round < 2; round++) {
+    for (const [i, enc] of bySize.entries()) {
+      await enc.encode(alone.slice(0, 8));
+      const t = performance.now();
+      for (let s = 0; s < alone.length; s += BATCH) await enc.encode(alone.slice(s, s + BATCH));
+      const rate = alone.length / ((performance.now() - t) / 1000);
+      const row = byBatch[i] as { textsPerS: number };
+      row.textsPerS = Math.max(row.textsPerS, rate);
+    }
+  }
+  // The same vectors at every batch size? Largest absolute difference of any coordinate against batch 1.
+  const ref = await (bySize[0] as MiniLmTextEncoder).encode(alone);
+  let maxBatchDiff = 0;
+  for (const enc of bySize.slice(1)) {
+    (await enc.encode(alone)).forEach((v, i) => {
+      const r = ref[i] as Float32Array;
+      for (let d = 0; d < v.length; d++)
+        maxBatchDiff = Math.max(maxBatchDiff, Math.abs((v[d] as number) - (r[d] as number)));
+    });
+  }
+  await Promise.all(bySize.map((e) => e.dispose()));
 
   const dir = mkdtempSync(join(tmpdir(), 'reviewlens-ingest-'));
   const index = await LanceReviewIndex.open({
@@ -94,7 +127,7 @@ async function child(threads: number): Promise<Run> {
   rmSync(dir, { recursive: true, force: true });
   await encoders.text.dispose();
   await encoders.image.dispose();
-  return { threads, encoderTextsPerS, textsPerS, photosPerS, finalMaintenanceS };
+  return { threads, encoderTextsPerS, textsPerS, photosPerS, finalMaintenanceS, byBatch, maxBatchDiff };
 }
 
 if (process.env.BENCH_CHILD_THREADS) {
@@ -123,11 +156,18 @@ pipeline run it: content-hash ids, dedup look-up, photo stored without EXIF, Min
 of ${BATCH} written to LanceDB, index maintenance in the background and once more at close) on ${TEXTS} real product reviews
 (Amazon MARC and a women's-clothing shop, ../shared/data/ecommerce-reviews) without photos, then ${PHOTOS} others each with a
 real product photo (../shared/data/product-photos, up to 384 px). "Encoder alone": MiniLM on 320 other reviews of the
-same sets, batches of ${BATCH}. ${machineLine()}. 1-minute load average before each run: ${loads.join(', ')}.
+same sets, ${BATCH} per call, run by the encoder in batches of ${TEXT_BATCH_SIZE} (its default, \`TEXT_BATCH_SIZE\`). ${machineLine()}. 1-minute load average before each run: ${loads.join(', ')}.
 
 | inference threads | encoder alone, texts/s | indexing text-only, reviews/s | indexing with photos, reviews/s | final maintenance at close, s |
 |---|---|---|---|---|
 ${runs.map((r) => `| ${r.threads} | ${r.encoderTextsPerS.toFixed(1)} | ${r.textsPerS.toFixed(1)} | ${r.photosPerS.toFixed(1)} | ${r.finalMaintenanceS.toFixed(1)} |`).join('\n')}
+
+The encoder alone by its batch size (texts per ONNX run; the same 320 reviews, ${BATCH} per call, best of two rounds;
+largest difference of a vector coordinate against batch 1: ${runs.map((r) => `${r.maxBatchDiff.toExponential(1)} at ${r.threads} thread(s)`).join(', ')}), texts/s:
+
+| inference threads | ${BATCH_SIZES.map((b) => `batch ${b}`).join(' | ')} |
+|---|${BATCH_SIZES.map(() => '---|').join('')}
+${runs.map((r) => `| ${r.threads} | ${r.byBatch.map((b) => b.textsPerS.toFixed(1)).join(' | ')} |`).join('\n')}
 `,
   );
 }

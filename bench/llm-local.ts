@@ -9,14 +9,17 @@
  *    on a seeded sample of `--n` reviews of the star-balanced e-commerce test split (`loadEcommerce().test`,
  *    3 classes from stars; text cut to 500 characters to bound the prompt): one answer each, no retry. Counts
  *    answers that parse as JSON and that match the zod schema (the grammar's job), and scores the labels
- *    (accuracy, macro-F1). Answers are kept in `.reviewlens/bench/llm-local-answers.jsonl` so a run can resume;
+ *    (accuracy, macro-F1). Answers are kept in `data/bench/llm-local-answers.jsonl` (in the repository, so a run
+ *    that takes longer than a working session resumes in the next; `--answers FILE` to keep them elsewhere);
+ *    `--shard i/n` asks only the reviews whose sample position is i modulo n (two processes of one thread each
+ *    share the file: one line per answer, appended);
  *    `--deadline-min` stops asking after that many minutes (n is what was answered, and is reported).
  * 3. votes: the production classifier (text only) and the lexicon on the same reviews, pooled as the labeling
  *    ensemble pools them (DEFAULT_WEIGHTS, no calibration), with and without the LLM's vote.
  * 4. report: rewrites the `llm-local` section of docs/benchmarks.md from what 1-3 stored.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../src/core/index.js';
 import { seededRandom, shuffleInPlace } from '../src/core/random.js';
 import { SENTIMENTS, type Sentiment } from '../src/core/types.js';
@@ -56,10 +59,13 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 const cfg = loadConfig();
 const MODEL = resolve(localModelPath(cfg));
 const OUT_DIR = resolve(cfg.dataDir, 'bench');
-const ANSWERS = join(OUT_DIR, 'llm-local-answers.jsonl');
+const ANSWERS = resolve(arg('--answers') ?? 'data/bench/llm-local-answers.jsonl');
+const [SHARD, SHARDS] = (arg('--shard') ?? '0/1').split('/').map(Number) as [number, number];
+if (!(SHARDS >= 1 && SHARD >= 0 && SHARD < SHARDS)) throw new Error('--shard must be i/n with 0 <= i < n');
 const SPEED = join(OUT_DIR, 'llm-local-speed.json');
 const VOTES = join(OUT_DIR, 'llm-local-votes.json');
 mkdirSync(OUT_DIR, { recursive: true });
+mkdirSync(dirname(ANSWERS), { recursive: true });
 
 interface Answer {
   id: string;
@@ -137,7 +143,7 @@ function readAnswers(): Answer[] {
 async function labels(): Promise<void> {
   const items = sample();
   const done = new Set(readAnswers().map((a) => a.id));
-  const todo = items.filter((e) => !done.has(e.id));
+  const todo = items.filter((e, i) => i % SHARDS === SHARD && !done.has(e.id));
   log(`labels: ${done.size} answered before, ${todo.length} to ask (threads ${THREADS})`);
   const client = new LocalLlamaClient({ modelPath: MODEL, threads: THREADS, timeoutMs: 300_000 });
   const jsonSchema = answerJsonSchema(llmLabelSchema);

@@ -416,8 +416,11 @@ export const configSchema = z
         maintenanceSeconds: z.coerce.number().min(0).default(10),
         /** ...or once this many rows were written since the last one. */
         maintenanceRows: z.coerce.number().int().min(1).default(5000),
-        /** Stored records of hits kept in memory (entries; 0: none). */
-        recordCacheSize: z.coerce.number().int().min(0).default(10_000),
+        /**
+         * Stored records kept in memory for hits (entries; 0: none): filled with the in-memory indices at load,
+         * then least recently used. About 0.7 KB a review of 550 characters (docs/retrieval.md).
+         */
+        recordCacheSize: z.coerce.number().int().min(0).default(200_000),
         qdrant: z
           .object({
             url: z.string().default(''),

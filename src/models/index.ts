@@ -26,7 +26,7 @@ export {
   type ImageLimits,
 } from './image-input.js';
 export { LEXICON_FEATURES, lexiconFeatures, vaderCompound } from './lexicon.js';
-export { chunkText, MiniLmTextEncoder, type TextEncoding } from './text-encoder.js';
+export { chunkText, MiniLmTextEncoder, TEXT_BATCH_SIZE, type TextEncoding } from './text-encoder.js';
 export {
   convertWinkJson,
   gloveTokens,

@@ -28,6 +28,8 @@ export interface SearchRequest {
   rerank?: boolean;
   /** Ids never returned (e.g. the review being analyzed, when it is indexed). */
   excludeIds?: readonly string[];
+  /** The BM25 list scores at most this many of the text's terms, the rarest (ListOptions.maxTerms). */
+  bm25MaxTerms?: number;
 }
 
 /** Each stage's view of one hit: 1-based ranks and raw scores of the lists it was in, the fused and rerank scores. */
@@ -160,6 +162,7 @@ export class HybridSearcher {
     const exclude = new Set(req.excludeIds ?? []);
     const limit = Math.max(this.settings.candidates, offset + k) + exclude.size;
     const opts = { limit, ...(req.filters ? { filters: req.filters } : {}) };
+    const bm25Opts = req.bm25MaxTerms ? { ...opts, maxTerms: req.bm25MaxTerms } : opts;
     const none = Promise.resolve([] as Candidate[]);
     const stage: { bm25?: number; dense?: number; image?: number } = {};
     const timed = (name: keyof typeof stage, run: () => Promise<Candidate[]>) => {
@@ -170,7 +173,7 @@ export class HybridSearcher {
       });
     };
     const [bm25, dense, image] = await Promise.all([
-      useBm25 ? timed('bm25', () => this.backend.bm25(text, opts)) : none,
+      useBm25 ? timed('bm25', () => this.backend.bm25(text, bm25Opts)) : none,
       textVec ? timed('dense', () => this.backend.dense('text', textVec, opts)) : none,
       imageVec ? timed('image', () => this.backend.dense('image', imageVec, opts)) : none,
     ]);

@@ -44,7 +44,7 @@ export interface LanceIndexOptions {
   maintenanceSeconds?: number;
   /** ...or as soon as this many rows were written since the last maintenance. */
   maintenanceRows?: number;
-  /** Stored records kept in memory for hits (entries; 0: none). */
+  /** Stored records kept in memory for hits (entries; 0: none): filled at load while there is room, then LRU. */
   recordCacheSize?: number;
 }
 
@@ -73,6 +73,8 @@ export interface LanceIndexStats {
     imageAnn: boolean;
     /** How long the last load from the table took (ms). */
     loadMs: number;
+    /** Stored records held in memory for hits (`recordCacheSize` at most). */
+    records: number;
   };
 }
 
@@ -179,7 +181,7 @@ export class LanceReviewIndex implements RecordStore {
       annQuantization: o.annQuantization ?? 'f16',
       maintenanceSeconds: o.maintenanceSeconds ?? 10,
       maintenanceRows: o.maintenanceRows ?? 5000,
-      recordCacheSize: o.recordCacheSize ?? 10_000,
+      recordCacheSize: o.recordCacheSize ?? 200_000,
     };
     // Other processes (the CLI's `index`, another server on shared storage) write to the same table:
     // reads look for their commits at most every `readConsistencySeconds`.
@@ -319,13 +321,18 @@ export class LanceReviewIndex implements RecordStore {
         };
         const version = await this.table.version();
         const cols = ['id', 'search_text', 'has_image', 'product', 'label', 'source', 'rating', 'date'];
+        // The stored records come along into the record cache while it has room, so the hits of a search
+        // are answered from memory instead of a query by id (~2-4 ms a search, docs/benchmarks.md#search-scale).
+        const records = this.recordCache;
+        const recordCols = records ? ['text', 'title', 'image_id'] : [];
         const stream = await this.table
           .query()
-          .select([...cols, 'text_vec', 'image_vec'])
+          .select([...cols, ...recordCols, 'text_vec', 'image_vec'])
           .toArrow();
         for (const batch of stream.batches) {
           const col = (name: string) => batch.getChild(name) as unknown as { get(i: number): unknown } | null;
           const [ids, searchText, hasImage, product, label, source, rating, date] = cols.map(col);
+          const [text, title, imageId] = recordCols.map(col);
           const textVec = col('text_vec');
           const imageVec = col('image_vec');
           for (let i = 0; i < batch.numRows; i++) {
@@ -343,6 +350,17 @@ export class LanceReviewIndex implements RecordStore {
             const iv = imageVec?.get(i) as { toArray(): Float32Array } | null | undefined;
             if (iv) mem.image.set(id, iv.toArray(), meta);
             mem.bm25.set(id, (searchText?.get(i) as string | null) ?? '', meta);
+            if (records && records.size < records.max) {
+              records.set(
+                id,
+                recordFromStored(id, {
+                  ...meta,
+                  text: text?.get(i),
+                  title: title?.get(i),
+                  image_id: imageId?.get(i),
+                }),
+              );
+            }
           }
           // Lets requests through between batches of a large table.
           await new Promise((r) => setImmediate(r));
@@ -601,7 +619,7 @@ export class LanceReviewIndex implements RecordStore {
   async searchText(query: string, opts: ListOptions): Promise<Candidate[]> {
     if (query.trim() === '') return [];
     const mem = await this.memory();
-    return mem.bm25.search(foldQuery(query), opts.limit, filterPredicate(opts.filters));
+    return mem.bm25.search(foldQuery(query), opts.limit, filterPredicate(opts.filters), opts.maxTerms);
   }
 
   /**
@@ -633,7 +651,10 @@ export class LanceReviewIndex implements RecordStore {
     return rows.map((r: Row) => ({ id: r.id as string, score: 1 - (r._distance as number) }));
   }
 
-  /** Stored records by id (absent ids are left out); recently fetched ones come from memory. */
+  /**
+   * Stored records by id (absent ids are left out). From memory when the record cache holds them (filled with
+   * the in-memory indices, up to `recordCacheSize` rows, and with what was fetched since), else by a query.
+   */
   async get(ids: readonly string[]): Promise<Map<string, ReviewRecord>> {
     const out = new Map<string, ReviewRecord>();
     if (ids.length === 0) return out;
@@ -714,6 +735,7 @@ export class LanceReviewIndex implements RecordStore {
               textAnn: this.mem.text.annReady,
               imageAnn: this.mem.image.annReady,
               loadMs: this.mem.loadMs,
+              records: this.recordCache?.size ?? 0,
             },
           }
         : {}),

@@ -59,6 +59,11 @@ export interface ListOptions {
   /** How many candidates to return. */
   limit: number;
   filters?: SearchFilters;
+  /**
+   * Full-text lists only: score at most this many of the query's terms, the rarest (the embedded BM25 index;
+   * other backends match every term). Default MAX_QUERY_TERMS.
+   */
+  maxTerms?: number;
 }
 
 /** BM25 full-text search over the review text (and title). */

@@ -373,6 +373,7 @@ export const indexStatsSchema = {
         textAnn: { type: 'boolean' },
         imageAnn: { type: 'boolean' },
         loadMs: { type: 'integer' },
+        records: { type: 'integer', description: 'Stored records held in memory for hits.' },
       },
     },
     indices: {

@@ -120,6 +120,15 @@ describe('HybridSearcher', () => {
     expect(p2.offset).toBe(2);
   });
 
+  it('scores only the rarest terms of a long query when bm25MaxTerms asks', async () => {
+    const s = searcher();
+    // "cracked" is in one review, "battery" in two: with one term, only the rarer one is matched.
+    const both = await s.search({ text: 'battery cracked', mode: 'bm25', k: 5 });
+    expect(both.hits.map((h) => h.review.text)).toContain('Battery died in a day');
+    const rarest = await s.search({ text: 'battery cracked', mode: 'bm25', k: 5, bm25MaxTerms: 1 });
+    expect(rarest.hits.map((h) => h.review.text)).toEqual(['Screen arrived cracked from shipping']);
+  });
+
   it('searches by photo alone, or by text and photo, and can exclude ids', async () => {
     const s = searcher();
     const byPhoto = await s.search({ image: P10, k: 5 });

@@ -124,6 +124,36 @@ describe('LanceReviewIndex', () => {
     await reader.close();
   });
 
+  it("answers hits' records from memory once loaded, and sees another process's edits of them", async () => {
+    const shared = tempDir('reviewlens-records-');
+    const writer = await LanceReviewIndex.open({ uri: shared, textDim: 3, imageDim: 2 });
+    const full = rec('r1', 'Kettle boils fast', {
+      title: 'Quick',
+      product: 'kettle-9',
+      rating: 4,
+      label: 'positive',
+      date: '2026-03-01',
+      source: 'shop-a',
+      imageId: 'img-1',
+    });
+    await writer.upsertVectors([
+      { record: full, textVector: v(1, 0, 0), imageVector: v(1, 0) },
+      { record: rec('r2', 'Lid is loose'), textVector: v(0, 1, 0) },
+    ]);
+    const reader = await LanceReviewIndex.open({ uri: shared, textDim: 3, imageDim: 2, readConsistencySeconds: 0 });
+    await reader.warm();
+    expect((await reader.stats()).memory?.records).toBe(2);
+    expect((await reader.get(['r1', 'r2'])).get('r1')).toEqual(full);
+    await writer.update('r1', { label: 'negative', rating: 1 });
+    // The reader sees the new table version, drops the records it held and loads them again.
+    expect((await reader.get(['r1'])).get('r1')).toEqual({ ...full, label: 'negative', rating: 1 });
+    const small = await LanceReviewIndex.open({ uri: shared, textDim: 3, imageDim: 2, recordCacheSize: 1 });
+    await small.warm();
+    expect((await small.stats()).memory?.records).toBe(1);
+    expect([...(await small.get(['r1', 'r2'])).keys()].sort()).toEqual(['r1', 'r2']);
+    await Promise.all([writer.close(), reader.close(), small.close()]);
+  });
+
   it('refuses an index built for other vector sizes, naming the column', async () => {
     await expect(LanceReviewIndex.open({ uri: dir, textDim: 4, imageDim: 2 })).rejects.toThrow(
       /text_vec of dimension 3/,
