@@ -9,11 +9,12 @@
  * 2. Per query (200 held-out reviews' first sentences, encoded once beforehand: the HTTP benchmark measures
  *    encoding), each stage the server runs for a hybrid text query is timed: the BM25 list, the dense list
  *    (50 candidates each), weighted RRF (k and weights from the config), and the fetch of the top 10 hits'
- *    stored fields. The fetch is a LanceDB query by id (B-tree id index, the server's LRU record cache in
- *    front), which needs a real table: it is measured on real tables of FETCH_SIZES rows (default 100,000:
- *    the first rows of the same corpus, written and maintained as a bulk load does), fetching 10 existing ids
- *    per query, and the largest is used for the estimate (not extrapolated: a B-tree lookup grows with
- *    log N; the table's fragments are compacted by maintenance).
+ *    stored fields. The fetch is the server's: from the records loaded in memory when the index has no more
+ *    rows than `retrieval.recordCacheSize`, else a LanceDB query by id (B-tree id index). Both need a real
+ *    table: they are measured on real tables of FETCH_SIZES rows (default 100,000: the first rows of the same
+ *    corpus, written and maintained as a bulk load does), opened once with no record cache and once with its
+ *    records loaded, fetching 10 existing ids per query; the largest table is used for the estimate (not
+ *    extrapolated: a B-tree lookup grows with log N; the table's fragments are compacted by maintenance).
  * 3. Estimated HTTP latency at N = in-process (lists + fusion + fetch) at N + the HTTP-side overhead
  *    (encoding, request handling, serialisation, the event loop) measured at 100k: bench:search-scale's client
  *    p50 (p95) at 100k (docs/benchmarks.md section `search-scale`) minus this run's in-process p50 (p95) at
@@ -89,7 +90,10 @@ const corpus = () => reviewMaker(pool, seededRandom(1515));
 // ---- the fetch: real LanceDB tables ----------------------------------------------------------------
 interface FetchTable {
   n: number;
+  /** Every fetch a query by id (no record cache): what a server pays when the hits' records are not in memory. */
   ix: LanceReviewIndex;
+  /** The same table as a server holds it when it has no more rows than `recordCacheSize`: records loaded. */
+  warm: LanceReviewIndex;
   dir: string;
   writeS: number;
   maintainS: number;
@@ -105,7 +109,7 @@ for (const m of FETCH_SIZES) {
     annMinRows: R.annMinRows,
     maintenanceSeconds: R.maintenanceSeconds,
     maintenanceRows: R.maintenanceRows,
-    recordCacheSize: R.recordCacheSize,
+    recordCacheSize: 0,
   });
   const review = corpus();
   const t0 = performance.now();
@@ -119,7 +123,15 @@ for (const m of FETCH_SIZES) {
   await ix.maintainNow();
   const maintainS = (performance.now() - t1) / 1000;
   log(`  written in ${writeS.toFixed(1)} s, maintenance ${maintainS.toFixed(1)} s`);
-  fetchTables.push({ n: m, ix, dir, writeS, maintainS });
+  const warm = await LanceReviewIndex.open({
+    uri: dir,
+    textDim: dims.text,
+    imageDim: dims.image,
+    annMinRows: Number.MAX_SAFE_INTEGER, // only its records are used: no HNSW build beside the measurements
+    recordCacheSize: R.recordCacheSize,
+  });
+  await warm.warm();
+  fetchTables.push({ n: m, ix, warm, dir, writeS, maintainS });
 }
 
 // ---- each size: build, then time the stages --------------------------------------------------------
@@ -137,7 +149,9 @@ interface SizeResult {
   dense: number[];
   fusion: number[];
   lists: number[];
+  /** Fetch times by table size: a query by id each time (cold), and with the records held in memory (warm). */
   fetch: Map<number, number[]>;
+  fetchWarm: Map<number, number[]>;
   exact: number[];
   loadDuring: number;
 }
@@ -208,6 +222,7 @@ for (const n of SIZES) {
     fusion: [],
     lists: [],
     fetch: new Map(fetchTables.map((t) => [t.n, []])),
+    fetchWarm: new Map(fetchTables.map((t) => [t.n, []])),
     exact: [],
     loadDuring: 0,
   };
@@ -240,10 +255,15 @@ for (const n of SIZES) {
     for (const t of fetchTables) {
       // The hits' ids mapped into the table's rows (rev-j exists for j < t.n): 10 existing rows per query.
       const ids = page.map((f) => `rev-${Number(f.id.slice(4)) % t.n}`);
-      const te = performance.now();
-      const got = await t.ix.get(ids);
-      if (record) (out.fetch.get(t.n) as number[]).push(performance.now() - te);
-      if (got.size !== new Set(ids).size) throw new Error(`fetch returned ${got.size} of ${ids.length} rows`);
+      for (const [ix, into] of [
+        [t.ix, out.fetch],
+        [t.warm, out.fetchWarm],
+      ] as const) {
+        const te = performance.now();
+        const got = await ix.get(ids);
+        if (record) (into.get(t.n) as number[]).push(performance.now() - te);
+        if (got.size !== new Set(ids).size) throw new Error(`fetch returned ${got.size} of ${ids.length} rows`);
+      }
     }
   };
   for (let i = 0; i < 10; i++) await query(QUERIES - 1 - i, false); // warm-up, as the HTTP benchmark does
@@ -274,18 +294,29 @@ for (const n of SIZES) {
   log(
     `  lists+fusion p50/p95/p99 ${fmt(out.lists)} ms (bm25 ${fmt(out.bm25)}, dense ${fmt(out.dense)}), recall@10 ${out.recall.toFixed(3)}`,
   );
-  for (const [m, xs] of out.fetch) log(`  fetch of ${K} hits from ${size(m)} rows: ${fmt(xs)} ms`);
+  for (const [m, xs] of out.fetch)
+    log(
+      `  fetch of ${K} hits from ${size(m)} rows: by query ${fmt(xs)} ms, records in memory ${fmt(out.fetchWarm.get(m) as number[])} ms`,
+    );
   report();
 }
 for (const t of fetchTables) {
   await t.ix.close();
+  await t.warm.close();
   rmSync(t.dir, { recursive: true, force: true });
 }
 
 // ---- the estimate ----------------------------------------------------------------------------------
-/** Per query, lists + fusion (at its size) + the fetch (on the largest real table), then p50 / p95 / p99. */
+/**
+ * Per query, lists + fusion (at its size) + the fetch (on the largest real table), then p50 / p95 / p99. The fetch
+ * is the server's at that size: from memory when the index has no more rows than `recordCacheSize` (the server
+ * loads them all), else a query by id (most pages then hold a hit whose record is not in memory).
+ */
+function fetchOf(r: SizeResult): number[] {
+  return (r.n <= R.recordCacheSize ? r.fetchWarm : r.fetch).get(Math.max(...fetchTables.map((t) => t.n))) as number[];
+}
 function inProcess(r: SizeResult) {
-  const fe = r.fetch.get(Math.max(...fetchTables.map((t) => t.n))) as number[];
+  const fe = fetchOf(r);
   return pct(r.lists.map((x, i) => x + (fe[i] as number)));
 }
 
@@ -361,8 +392,10 @@ the corpus of \`bench:search-scale\` (real Amazon MARC and women's-clothing revi
 past the ${size(pool.length)} real ones), and each stage of a hybrid text query is timed as \`HybridSearcher\` runs it: BM25
 list and dense list (${R.candidates} candidates each; one JS thread, so their times add), weighted RRF (k ${R.rrfK}, BM25 weight
 ${weights.bm25}, dense ${weights.dense}), then the stored fields of the top ${K}. Queries are the first sentences of ${QUERIES} held-out
-reviews, encoded once beforehand (encoding is in the HTTP overhead). The fetch is a LanceDB query by id (B-tree id
-index, the server's LRU record cache of ${size(R.recordCacheSize)}): it needs a real table, so it is timed on a real table of
+reviews, encoded once beforehand (encoding is in the HTTP overhead). The fetch is the server's: with no more rows
+than \`retrieval.recordCacheSize\` (${size(R.recordCacheSize)}) the records are loaded in memory with the indices; past it most
+pages hold a hit whose record is not in memory, which costs a LanceDB query by id (B-tree id index). Both are timed
+(the one the size uses in bold, and in the total) on a real table of
 ${size(fetchN)} rows (the corpus's first rows, bulk-written and maintained: ${fetchTables.map((t) => `${size(t.n)} rows ${t.writeS.toFixed(0)} s + ${t.maintainS.toFixed(0)} s`).join(', ')}),
 fetching the hits' ids mapped into its rows, and used as is for larger sizes (not extrapolated; a B-tree lookup
 grows with log N). Estimated HTTP latency = in-process lists + fusion + fetch (per query, then p50 / p95) + the HTTP-side
@@ -370,12 +403,12 @@ overhead (encode, request handling, serialisation, event loop) measured by \`ben
 ${over ? `p50 ${f1(over.p50)} ms, p95 ${f1(over.p95)} ms = ${over.source}` : 'not available (run bench:search-scale or set HTTP_OVERHEAD_MS)'}.
 Adding p95s of separate parts assumes their tails coincide: an upper estimate when they do not.
 
-| reviews | dense list by | BM25 p50 / p95 / p99 ms | dense p50 / p95 / p99 ms | fusion p50 / p95 / p99 ms | lists + fusion p50 / p95 / p99 ms | fetch of ${K} (${size(fetchN)}-row table) p50 / p95 / p99 ms | in process total p50 / p95 ms | estimated HTTP p50 / p95 ms |
+| reviews | dense list by | BM25 p50 / p95 / p99 ms | dense p50 / p95 / p99 ms | fusion p50 / p95 / p99 ms | lists + fusion p50 / p95 / p99 ms | fetch of ${K} (${size(fetchN)}-row table; records in memory / by query) p50 / p95 / p99 ms | in process total p50 / p95 ms | estimated HTTP p50 / p95 ms |
 |---|---|---|---|---|---|---|---|---|
 ${results
   .map((r) => {
     const e = estimate(r);
-    return `| ${size(r.n)} | ${r.ann ? 'HNSW (USearch)' : 'exact scan'} | ${fmt(r.bm25)} | ${fmt(r.dense)} | ${fmt(r.fusion)} | ${fmt(r.lists)} | ${fmt(r.fetch.get(fetchN) as number[])} | ${f2(e.inproc.p50)} / ${f2(e.inproc.p95)} | ${e.http ? `${f1(e.http.p50)} / ${f1(e.http.p95)}` : '-'} |`;
+    return `| ${size(r.n)} | ${r.ann ? 'HNSW (USearch)' : 'exact scan'} | ${fmt(r.bm25)} | ${fmt(r.dense)} | ${fmt(r.fusion)} | ${fmt(r.lists)} | ${r.n <= R.recordCacheSize ? `**${fmt(r.fetchWarm.get(fetchN) as number[])}** / ${fmt(r.fetch.get(fetchN) as number[])}` : `${fmt(r.fetchWarm.get(fetchN) as number[])} / **${fmt(r.fetch.get(fetchN) as number[])}**`} | ${f2(e.inproc.p50)} / ${f2(e.inproc.p95)} | ${e.http ? `${f1(e.http.p50)} / ${f1(e.http.p95)}` : '-'} |`;
   })
   .join('\n')}
 

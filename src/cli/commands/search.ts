@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../core/config.js';
+import { ValidationError } from '../../core/errors.js';
 import { SENTIMENTS, type Sentiment } from '../../core/types.js';
 import type { Retrieval, ReviewInput, SearchFilters, SearchMode } from '../../retrieval/index.js';
 import { cliConfig } from '../shared.js';
@@ -24,7 +26,7 @@ async function withIndex<T>(cfg: Config, fn: (r: Retrieval) => Promise<T>): Prom
 function num(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${v}"`);
+  if (!Number.isFinite(n)) throw new ValidationError(`${name} must be a number, got "${v}"`, name);
   return n;
 }
 
@@ -45,14 +47,32 @@ export function registerSearchCommands(program: Command): void {
     .option('--source <name>', 'source recorded for rows without a source column')
     .option('--limit <n>', 'index at most this many rows')
     .option('--batch <n>', 'reviews encoded and written per batch', '64')
+    .option(
+      '--threads <n>',
+      'inference threads of the encoders (default: REVIEWLENS_THREADS if set, else every core: a bulk load is bound by\n' +
+        'the encoders, ~100 reviews/s text-only on 2 cores against ~72 on 1, docs/benchmarks.md)',
+    )
     .option('--json', 'print the summary as JSON')
     .action(
-      async (o: { data?: string; images?: string; source?: string; limit?: string; batch: string; json?: boolean }) => {
+      async (o: {
+        data?: string;
+        images?: string;
+        source?: string;
+        limit?: string;
+        batch: string;
+        threads?: string;
+        json?: boolean;
+      }) => {
         if (!o.data) {
           index.help({ error: true });
           return;
         }
-        const cfg = cliConfig(program, { 'log.level': 'silent' });
+        const threads = o.threads
+          ? num(o.threads, '--threads')
+          : process.env.REVIEWLENS_THREADS
+            ? undefined
+            : availableParallelism();
+        const cfg = cliConfig(program, { 'log.level': 'silent', ...(threads ? { 'models.threads': threads } : {}) });
         const { readReviewFile } = await import('../../retrieval/review-file.js');
         const { readImageSource } = await import('../../training/image-source.js');
         // Photo URLs in --data go through the SSRF guard, with ingest.allowHosts as its allow list.
