@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fileTypeFromBuffer } from 'file-type';
 import sharp from 'sharp';
-import { NotFoundError, UnavailableError, ValidationError } from '../core/errors.js';
+import { NotFoundError, PayloadTooLargeError, UnavailableError, ValidationError } from '../core/errors.js';
 import type { Sentiment } from '../core/types.js';
 import type { Retrieval, ReviewInput, SearchFilters, SearchMode, SearchRequest } from '../retrieval/index.js';
 import { type AppContext, thumbnailUrl } from './context.js';
@@ -161,6 +161,14 @@ export function registerRetrievalRoutes(app: FastifyInstance, ctx: AppContext, d
       const body = req.isMultipart()
         ? await readSearchForm(req, limits.maxImageBytes, decode)
         : (req.body as SearchBody);
+      // A query is a few words; the analysis's text limit bounds it, so a pasted document is refused at once
+      // instead of being encoded window by window until the request times out.
+      if (typeof body.text === 'string' && body.text.length > limits.maxTextChars) {
+        throw new PayloadTooLargeError(
+          `text is ${body.text.length} characters; the limit is ${limits.maxTextChars} (limits.maxTextChars)`,
+          'text',
+        );
+      }
       const filters = filtersOf(body.filters);
       const request: SearchRequest = {
         ...(body.text !== undefined ? { text: body.text } : {}),

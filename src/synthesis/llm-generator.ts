@@ -38,9 +38,13 @@ export function synthMessages(req: SynthRequest, examples: readonly SourceReview
   ];
 }
 
-/** A label a model puts before its answer: `Review:`, `Customer review:`, `Example 3 (2 stars):`, `Answer -`. */
+/**
+ * A label a model puts before its answer: `Review:`, `Customer review:`, `Example 3 (2 stars):`, `Answer -`, or the
+ * request echoed as a heading, `Negative customer review (1 stars).` (a full stop only after a sentiment and
+ * `customer`/`product review`, so a review opening "Positive customer reviews made me..." is left alone).
+ */
 const LEADING_LABEL =
-  /^\s*(?:(?:(?:customer|product|synthetic|my)\s+)?review|example\s*\d*(?:\s*\([^)]{0,20}\))?|answer|output)\s*[:\-\u2013]\s*/i;
+  /^\s*(?:(?:(?:negative|neutral|positive)\s+)?(?:(?:customer|product|synthetic|my)\s+)?review(?:\s*\(\s*\d[^)]{0,16}\))?|example\s*\d*(?:\s*\([^)]{0,20}\))?|answer|output)\s*[:\-\u2013]\s*|^\s*(?:negative|neutral|positive)\s+(?:customer|product)\s+review(?:\s*\(\s*\d[^)]{0,16}\))?\s*\.\s*/i;
 /**
  * Where a copy of the prompt starts inside an answer: an `Example N (k stars):` heading of the few-shot list (with or
  * without its colon), or one of the prompt's instruction lines. Everything from there on is prompt, not review.

@@ -34,12 +34,20 @@ export const SWAPS: Record<string, readonly string[]> = {
   ok: ['okay', 'fine'],
 };
 
+/** Degree words: one next to another ("really very soft") is not swapped, or "quite very soft" could come out. */
+const INTENSIFIERS = new Set(['very', 'really', 'quite', 'truly', 'so', 'too', 'extremely', 'super']);
+
 /** Applies SWAPS to `text` with probability `p` per matching word; returns the text and the swaps made. */
 export function swapWords(text: string, rand: () => number, p = 0.5): { text: string; edits: string[] } {
   const edits: string[] = [];
-  const out = text.replace(/\b[A-Za-z]+\b/g, (w) => {
+  const out = text.replace(/\b[A-Za-z]+\b/g, (w, at: number) => {
     const alts = SWAPS[w.toLowerCase()];
     if (!alts || rand() >= p) return w;
+    if (INTENSIFIERS.has(w.toLowerCase())) {
+      const before = /([A-Za-z]+)\W*$/.exec(text.slice(0, at))?.[1]?.toLowerCase();
+      const after = /^\W*([A-Za-z]+)/.exec(text.slice(at + w.length))?.[1]?.toLowerCase();
+      if ((before && INTENSIFIERS.has(before)) || (after && INTENSIFIERS.has(after))) return w;
+    }
     let alt = alts[Math.floor(rand() * alts.length)] as string;
     if (w[0] && w[0] === w[0].toUpperCase()) alt = alt[0]?.toUpperCase() + alt.slice(1);
     edits.push(`${w}->${alt}`);

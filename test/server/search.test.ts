@@ -160,6 +160,10 @@ describe('search index through the API', () => {
     expect(r.status).toBe(400);
     expect(r.body.error.message).toMatch(/text query, a photo, or both/);
     expect((await api('POST', '/api/search', { text: 'x', k: 0 })).status).toBe(400);
+    // A pasted document is refused at once with 413, as /api/analyze refuses it, not searched until it times out.
+    const long = await api('POST', '/api/search', { text: 'the zipper broke '.repeat(2000) });
+    expect(long.status).toBe(413);
+    expect(long.body.error.message).toMatch(/limit is 20000/);
     const docs = (await api('GET', '/api/docs')).body;
     for (const p of [
       '/api/search',

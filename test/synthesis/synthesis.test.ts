@@ -102,6 +102,12 @@ describe('recombination (no LLM)', () => {
     expect(lexiconLabel(r.text).label).toBe(lexiconLabel('Great fit but terrible zipper.').label);
   });
 
+  it('leaves a degree word next to another alone ("really very soft" never becomes "quite very soft")', () => {
+    const r = swapWords('It is really very soft and very warm.', () => 0, 1);
+    expect(r.text).toBe('It is really very soft and really warm.');
+    expect(r.edits).toEqual(['very->really']);
+  });
+
   it('refuses a pool too small to recombine, naming it', async () => {
     await expect(gen.generate({ ...req, category: 'No Such Category' }, 0, 1)).rejects.toThrow(ValidationError);
   });
@@ -228,6 +234,12 @@ describe('prompt leaks in LLM-written reviews', () => {
       'Runs small. Returned it.',
     );
     expect(stripPromptLeaks('"Review: Soft fabric, true to size."').text).toBe('Soft fabric, true to size.');
+    // The request echoed as a heading, with a full stop or a colon after it.
+    expect(stripPromptLeaks('negative customer review (1 stars). The zipper broke.').text).toBe('The zipper broke.');
+    expect(stripPromptLeaks('Positive product review (5 stars): Love it, fits well.').text).toBe('Love it, fits well.');
+    expect(stripPromptLeaks('Neutral review - It is fine.').text).toBe('It is fine.');
+    const plain = 'Positive customer reviews made me buy it. The strap broke.';
+    expect(stripPromptLeaks(plain).text).toBe(plain);
     expect(stripPromptLeaks('Example 1 (4 or 5 stars): Lovely dress. Example 2 (5 stars): Fits well.').text).toBe(
       'Lovely dress.',
     );
