@@ -292,8 +292,8 @@ function report(): void {
 TinyLlama-1.1B-Chat IQ2_XXS (2-bit GGUF) on node-llama-cpp 3.21.1, CPU only (issue 16).
 
 \`npm run bench:llm-local -- --n ${N} --deadline-min ${DEADLINE_MIN || 'none'}\` (bench/llm-local.ts). ${sp?.at ?? machineLine()}.
-**The machine was shared** with other jobs while this ran (load average above 2 on 2 cores most of the time), so
-every speed below is what a busy 2-core box gives, not a clean figure; thread contention hurts 2 threads most.
+The load on the machine during each phase is in the note below the section (on 2 cores, other jobs slow every
+figure here, 2 threads most).
 
 Speed (raw llama.cpp sequence evaluation: 64 prompt tokens, then 32 generated; median of 3). Model load
 ${sp ? `${sp.loadMs} ms (mmap)` : '?'}; resident memory ${sp ? `${sp.rssBeforeMB.toFixed(0)} MB before and ${sp.rssLoadedMB.toFixed(0)} MB after loading the model and creating contexts` : '?'};
