@@ -95,18 +95,17 @@ const validatorSchema = {
   },
 } as const;
 
-const classF1Schema = {
-  type: 'object',
-  properties: { negative: { type: 'number' }, neutral: { type: 'number' }, positive: { type: 'number' } },
-} as const;
+/** An object with one value of `type` per sentiment class. */
+const perClassSchema = <T extends 'number' | 'integer'>(type: T) =>
+  ({
+    type: 'object',
+    properties: { negative: { type }, neutral: { type }, positive: { type } },
+  }) as const;
 const sideSchema = {
   type: 'object',
-  properties: { accuracy: { type: 'number' }, macro_f1: { type: 'number' }, per_class_f1: classF1Schema },
+  properties: { accuracy: { type: 'number' }, macro_f1: { type: 'number' }, per_class_f1: perClassSchema('number') },
 } as const;
-const countsSchema = {
-  type: 'object',
-  properties: { negative: { type: 'integer' }, neutral: { type: 'integer' }, positive: { type: 'integer' } },
-} as const;
+const countsSchema = perClassSchema('integer');
 
 /** data/synthesis/with-without.json (src/synthesis/training-comparison.ts), as `npm run bench:synthetic-training` writes it. */
 const comparisonSchema = {
