@@ -17,7 +17,13 @@ import { performance } from 'node:perf_hooks';
 import { seededRandom } from '../src/core/index.js';
 import { machineLine, percentile, writeSection } from '../src/evaluation/index.js';
 import { DEFAULT_ANN } from '../src/retrieval/exact-scan.js';
-import { ExactVectorSet, foldForIndex, foldQuery, reciprocalRankFusion } from '../src/retrieval/index.js';
+import {
+  type Candidate,
+  ExactVectorSet,
+  foldForIndex,
+  foldQuery,
+  reciprocalRankFusion,
+} from '../src/retrieval/index.js';
 import { MAX_QUERY_TERMS, MemoryBm25 } from '../src/retrieval/memory-bm25.js';
 import { FeatureCache, TEXT_ENCODER } from '../src/training/index.js';
 import { loadReviewPool, reviewMaker } from './review-corpus.js';
@@ -50,11 +56,14 @@ const queries = queryReviews.flatMap((q) => {
   const v = textCache.get(FeatureCache.key(q.text));
   return v ? [{ text: foldQuery(q.text.split(/\s+/, WORDS).join(' ')), v, label: q.label ?? null }] : [];
 });
-const hybrid = (text: string, v: Float32Array, cap: number) =>
+/** Each query's dense list, the same whatever the BM25 cap. */
+const denseLists = queries.map((q) => vectors.search(q.v, LIMIT));
+/** The top K of a BM25 list fused by RRF with query i's dense list. */
+const fuse = (lexical: Candidate[], i: number) =>
   reciprocalRankFusion(
     [
-      { name: 'bm25', weight: 1, candidates: bm25.search(text, LIMIT, undefined, cap) },
-      { name: 'dense', weight: 1, candidates: vectors.search(v, LIMIT) },
+      { name: 'bm25', weight: 1, candidates: lexical },
+      { name: 'dense', weight: 1, candidates: denseLists[i] as Candidate[] },
     ],
     60,
   )
@@ -68,7 +77,7 @@ interface Row {
   sameLabel: number;
 }
 const rows: Row[] = [];
-const reference = queries.map((q) => new Set(hybrid(q.text, q.v, MAX_QUERY_TERMS)));
+const reference = queries.map((q, i) => new Set(fuse(bm25.search(q.text, LIMIT, undefined, MAX_QUERY_TERMS), i)));
 for (const cap of [...CAPS, 0]) {
   const ms: number[] = [];
   let overlap = 0;
@@ -78,9 +87,9 @@ for (const cap of [...CAPS, 0]) {
     if (cap === 0) ids = vectors.search(q.v, K).map((c) => c.id);
     else {
       const t = performance.now();
-      bm25.search(q.text, LIMIT, undefined, cap);
+      const lexical = bm25.search(q.text, LIMIT, undefined, cap);
       ms.push(performance.now() - t);
-      ids = hybrid(q.text, q.v, cap);
+      ids = fuse(lexical, i);
     }
     const ref = reference[i] as Set<string>;
     overlap += ids.filter((id) => ref.has(id)).length / K;
