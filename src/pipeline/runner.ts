@@ -151,10 +151,13 @@ export class PipelineRunner implements PipelineControl {
   /** Resolves when the run has finished (succeeded, failed or cancelled). */
   async wait(id: number): Promise<RunView> {
     for (;;) {
+      // Whether this process is running runs is read before the store: a run that finishes while the store is
+      // read shows as finished on the next read, not as someone else's (the loop may end in between).
+      const local = this.loop !== undefined;
       const run = await this.store.get(id);
       if (!run) throw new NotFoundError(`pipeline run ${id} does not exist`);
       if (run.status !== 'queued' && run.status !== 'running') return run;
-      if (!this.loop) throw new ValidationError(`pipeline run ${id} is ${run.status} in another process`, 'id');
+      if (!local) throw new ValidationError(`pipeline run ${id} is ${run.status} in another process`, 'id');
       await new Promise((r) => setTimeout(r, 100));
     }
   }

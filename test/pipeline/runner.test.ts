@@ -158,4 +158,40 @@ describe('PipelineRunner', () => {
     expect(run.steps[0]).toMatchObject({ status: 'skipped', message: 'only 3 labelled reviews' });
     await runner.close();
   });
+  it('wait() returns the finished run when the run ends while its status is being read', async () => {
+    // The store read that wait() makes answers "running", and the run finishes (and the runner's loop ends)
+    // before that answer arrives: wait() must read again, not take the run for another process's.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: PipelineStep = {
+      name: 'slow',
+      description: 'waits for the test',
+      async run() {
+        await gate;
+        return {};
+      },
+    };
+    const runner = new PipelineRunner(services, [slow]);
+    const store = runner.store;
+    const read = store.get.bind(store);
+    let stale = true;
+    store.get = async (id: number) => {
+      const view = await read(id);
+      if (!stale || view?.status !== 'running') return view;
+      stale = false;
+      release();
+      for (;;) {
+        const now = await read(id);
+        if (now?.status === 'succeeded' && (runner as unknown as { loop?: unknown }).loop === undefined) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return view;
+    };
+    const started = await runner.start();
+    while ((await read(started.id))?.status !== 'running') await new Promise((r) => setTimeout(r, 10));
+    expect((await runner.wait(started.id)).status).toBe('succeeded');
+    expect(stale).toBe(false);
+  });
 });
