@@ -51,6 +51,8 @@ const ROOT = join(import.meta.dirname, '..');
 const SIZES = (process.env.SIZES ?? '100000,1000000').split(',').map(Number);
 const QUERIES = Number(process.env.QUERIES ?? 200);
 const FETCH_SIZES = (process.env.FETCH_SIZES ?? '100000').split(',').map(Number);
+/** Search breadths (ef) tried on each built graph: recall@10 and the dense list's time at each. */
+const EFS = (process.env.EFS ?? '256,384,512,768,1024').split(',').map(Number);
 const K = 10;
 /** The size bench:search-scale measured over HTTP, anchoring the estimate. */
 const REF = 100_000;
@@ -154,6 +156,9 @@ interface SizeResult {
   fetchWarm: Map<number, number[]>;
   exact: number[];
   loadDuring: number;
+  /** The served breadth (ef) at this size, and recall@10 / dense list times at each ef of EFS. */
+  ef: number | undefined;
+  sweep: Array<{ ef: number; recall: number; dense: number[] }>;
 }
 const results: SizeResult[] = [];
 for (const n of SIZES) {
@@ -197,6 +202,7 @@ for (const n of SIZES) {
       minRows: 0,
       quantization: R.annQuantization,
       expansionSearch: R.ef,
+      efScaleRows: R.efScaleRows,
       refine: R.refineFactor,
     });
     clearInterval(tick);
@@ -225,6 +231,8 @@ for (const n of SIZES) {
     fetchWarm: new Map(fetchTables.map((t) => [t.n, []])),
     exact: [],
     loadDuring: 0,
+    ef: vectors.annBreadth,
+    sweep: [],
   };
   const limit = R.candidates;
   // One hybrid text query as HybridSearcher runs it against the in-memory backend: both lists (on the one
@@ -290,6 +298,25 @@ for (const n of SIZES) {
       .filter((c) => ids.has(c.id)).length;
   }
   out.recall = hit / (qVecs.length * K);
+  // The breadth sweep: the same graph searched with each ef of EFS (set at query time), recall@10 and dense time.
+  if (ann) {
+    const truths = qVecs.map((v) => new Set(vectors.searchExact(v, K).map((c: Candidate) => c.id)));
+    for (const ef of EFS) {
+      vectors.tuneAnn({ expansionSearch: ef, efScaleRows: 0 });
+      for (let i = 0; i < 10; i++) vectors.search(qVecs[QUERIES - 1 - i] as Float32Array, limit);
+      const dense: number[] = [];
+      let got = 0;
+      qVecs.forEach((v, i) => {
+        const te = performance.now();
+        const list = vectors.search(v, limit);
+        dense.push(performance.now() - te);
+        got += list.slice(0, K).filter((c) => (truths[i] as Set<string>).has(c.id)).length;
+      });
+      out.sweep.push({ ef, recall: got / (qVecs.length * K), dense });
+      log(`  ef ${ef}: recall@10 ${(got / (qVecs.length * K)).toFixed(3)}, dense ${fmt(dense)} ms`);
+    }
+    vectors.tuneAnn({ expansionSearch: R.ef, efScaleRows: R.efScaleRows });
+  }
   results.push(out);
   log(
     `  lists+fusion p50/p95/p99 ${fmt(out.lists)} ms (bm25 ${fmt(out.bm25)}, dense ${fmt(out.dense)}), recall@10 ${out.recall.toFixed(3)}`,
@@ -387,7 +414,7 @@ ${machineLine()}. 1-minute load average before each size / highest while timing:
 
 Method (a real 1M-row table and server would take about an hour to build here): the server's own in-memory
 indices (\`MemoryBm25\`, \`ExactVectorSet\` with USearch HNSW, ${R.annQuantization}, M ${DEFAULT_ANN.connectivity}, ef_construction
-${DEFAULT_ANN.expansionAdd}, ef ${R.ef}, refine ${R.refineFactor}, built past \`retrieval.annMinRows\` ${size(R.annMinRows)}) are built in process over
+${DEFAULT_ANN.expansionAdd}, ef ${R.ef}${R.efScaleRows > 0 ? ` growing as sqrt(rows / ${size(R.efScaleRows)}) past ${size(R.efScaleRows)} rows (${results.map((r) => `${r.ef ?? '-'} at ${size(r.n)}`).join(', ')})` : ''}, refine ${R.refineFactor}, built past \`retrieval.annMinRows\` ${size(R.annMinRows)}) are built in process over
 the corpus of \`bench:search-scale\` (real Amazon MARC and women's-clothing reviews with their MiniLM vectors, 2-3 joined
 past the ${size(pool.length)} real ones), and each stage of a hybrid text query is timed as \`HybridSearcher\` runs it: BM25
 list and dense list (${R.candidates} candidates each; one JS thread, so their times add), weighted RRF (k ${R.rrfK}, BM25 weight
@@ -420,6 +447,19 @@ recall@10 of the dense list against an exact scan of the same rows (the top ${K}
 | reviews | fill BM25 + vectors s | HNSW build s (2 threads) | RSS MB | JS heap MB | BM25 MB (estimate) | vectors + graph MB (estimate) | dense recall@10 | exact scan p50 / p95 ms |
 |---|---|---|---|---|---|---|---|---|
 ${results.map((r) => `| ${size(r.n)} | ${r.fillS.toFixed(1)} | ${r.ann ? r.annS.toFixed(1) : '-'} | ${r.rssMB.toFixed(0)} | ${r.heapMB.toFixed(0)} | ${r.indexMB.bm25.toFixed(0)} | ${r.indexMB.vectors.toFixed(0)} | ${r.recall.toFixed(3)} | ${f2(percentile(r.exact, 50))} / ${f2(percentile(r.exact, 95))} |`).join('\n')}
+
+Search breadth (ef, set at query time on the same graph; USearch searches max(ef, candidates asked for) wide):
+recall@10 against the exact scan and the dense list's time, p50 / p95 ms (\`EFS\`; the served ef in bold):
+
+| reviews | ${EFS.map((e) => `ef ${e}`).join(' | ')} |
+|---|${EFS.map(() => '---|').join('')}
+${results
+  .filter((r) => r.sweep.length > 0)
+  .map(
+    (r) =>
+      `| ${size(r.n)} | ${r.sweep.map((w) => `${w.ef === r.ef ? '**' : ''}${w.recall.toFixed(3)}; ${f2(percentile(w.dense, 50))} / ${f2(percentile(w.dense, 95))}${w.ef === r.ef ? '**' : ''}`).join(' | ')} |`,
+  )
+  .join('\n')}
 `,
   );
 }

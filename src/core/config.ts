@@ -376,8 +376,13 @@ export const configSchema = z
         annMinRows: z.coerce.number().int().min(1).default(50_000),
         /** Exact re-scoring of HNSW candidates: this many times k. */
         refineFactor: z.coerce.number().int().min(1).default(4),
-        /** HNSW search breadth (ef). */
+        /** HNSW search breadth (ef) up to `efScaleRows` rows. */
         ef: z.coerce.number().int().min(1).default(256),
+        /**
+         * Past this many rows the HNSW breadth grows as ef × sqrt(rows / efScaleRows), so recall@10 holds as the
+         * graph grows (chosen by `npm run bench:search-scale-1m`); 0 keeps ef fixed.
+         */
+        efScaleRows: z.coerce.number().int().min(0).default(100_000),
         /** Precision of the vectors inside the HNSW graph (f16: half of f32's memory; results are re-scored exactly). */
         annQuantization: z.enum(['f32', 'f16', 'i8']).default('f16'),
         /** Reciprocal Rank Fusion constant. */
@@ -420,7 +425,7 @@ export const configSchema = z
          * Stored records kept in memory for hits (entries; 0: none): filled with the in-memory indices at load,
          * then least recently used. About 0.7 KB a review of 550 characters (docs/retrieval.md).
          */
-        recordCacheSize: z.coerce.number().int().min(0).default(200_000),
+        recordCacheSize: z.coerce.number().int().min(0).default(1_000_000),
         qdrant: z
           .object({
             url: z.string().default(''),

@@ -82,6 +82,16 @@ export class ExactVectorSet {
     if (this.size >= options.minRows) this.ann.build(this).catch(() => {});
   }
 
+  /** Changes the HNSW graph's query-time settings (ef, its growth with size, refine); no-op without a graph. */
+  tuneAnn(options: Partial<Pick<AnnOptions, 'expansionSearch' | 'efScaleRows' | 'refine'>>): void {
+    this.ann?.tune(options);
+  }
+
+  /** The HNSW search breadth (ef) queries use at the current size; undefined without a graph. */
+  get annBreadth(): number | undefined {
+    return this.ann?.breadth(this.size);
+  }
+
   /** Adds the rows written since the last call to the HNSW graph (one batched native call). */
   flush(): void {
     this.ann?.flush(this);
@@ -241,8 +251,16 @@ export interface AnnOptions {
   connectivity: number;
   /** Search breadth while inserting (ef_construction). */
   expansionAdd: number;
-  /** Search breadth while querying (ef); at least the candidates asked for. */
+  /**
+   * Search breadth while querying (ef) up to `efScaleRows` rows; at least the candidates asked for. Set at query
+   * time: USearch searches with max(its ef, the count asked for), so asking for ef results widens the beam.
+   */
   expansionSearch: number;
+  /**
+   * Past this many rows the breadth grows as sqrt(rows / efScaleRows) (a bigger graph needs a wider beam for the
+   * same recall: docs/benchmarks.md, search at 1M); 0 keeps `expansionSearch` at every size.
+   */
+  efScaleRows: number;
   /** Candidates taken from the graph per result, re-scored with the exact f32 vectors. */
   refine: number;
   /** Threads for building the graph and for batched inserts. */
@@ -261,6 +279,7 @@ export const DEFAULT_ANN: AnnOptions = {
   connectivity: 32,
   expansionAdd: 128,
   expansionSearch: 256,
+  efScaleRows: 0,
   refine: 4,
   buildThreads: 2,
 };
@@ -285,8 +304,19 @@ class AnnGraph {
 
   constructor(
     private readonly dim: number,
-    private readonly opts: AnnOptions,
+    private opts: AnnOptions,
   ) {}
+
+  /** Changes the query-time settings (ef, its growth, refine) of a built graph. */
+  tune(options: Partial<Pick<AnnOptions, 'expansionSearch' | 'efScaleRows' | 'refine'>>): void {
+    this.opts = { ...this.opts, ...options };
+  }
+
+  /** The search breadth (ef) for a graph of `rows` rows: `expansionSearch`, grown past `efScaleRows`. */
+  breadth(rows: number): number {
+    const { expansionSearch: ef, efScaleRows: scale } = this.opts;
+    return scale > 0 && rows > scale ? Math.ceil(ef * Math.sqrt(rows / scale)) : ef;
+  }
 
   get bytes(): number {
     if (!this.index) return 0;
@@ -356,11 +386,15 @@ class AnnGraph {
     if (keys.length > 0) index.add(keys, vecs, this.opts.buildThreads);
   }
 
-  /** `limit` nearest rows: `refine` × limit candidates from the graph, re-scored and ranked by exact cosine. */
+  /**
+   * `limit` nearest rows: max(`refine` × limit, ef) candidates from the graph (asking for ef of them is what makes
+   * the beam ef wide), re-scored and ranked by exact cosine.
+   */
   search(q: Float32Array, limit: number, set: ExactVectorSet): Candidate[] {
     this.flush(set);
     const index = this.index as InstanceType<typeof usearch.Index>;
-    const want = Math.min(index.size(), Math.max(limit * this.opts.refine, limit + 10));
+    const size = index.size();
+    const want = Math.min(size, Math.max(limit * this.opts.refine, limit + 10, this.breadth(size)));
     const res = index.search(q, want, 1);
     const out: Candidate[] = [];
     for (let i = 0; i < res.keys.length; i++) {

@@ -75,6 +75,7 @@ export async function openBackend(config: Config, dims: { text: number; image: n
     annQuantization: r.annQuantization,
     refineFactor: r.refineFactor,
     ef: r.ef,
+    efScaleRows: r.efScaleRows,
     maintenanceSeconds: r.maintenanceSeconds,
     maintenanceRows: r.maintenanceRows,
     recordCacheSize: r.recordCacheSize,

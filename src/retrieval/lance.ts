@@ -32,6 +32,8 @@ export interface LanceIndexOptions {
   refineFactor?: number;
   /** HNSW search breadth. */
   ef?: number;
+  /** Rows past which the HNSW breadth grows as ef × sqrt(rows / efScaleRows); 0 keeps it fixed. */
+  efScaleRows?: number;
   /** Stored precision of the HNSW graph's vectors (f16 halves the memory of f32; results are re-scored exactly). */
   annQuantization?: 'f32' | 'f16' | 'i8';
   /** How stale a read may be with respect to other processes' writes (seconds; 0: always current). */
@@ -178,10 +180,11 @@ export class LanceReviewIndex implements RecordStore {
       annMinRows: o.annMinRows ?? 50_000,
       refineFactor: o.refineFactor ?? 4,
       ef: o.ef ?? 256,
+      efScaleRows: o.efScaleRows ?? 100_000,
       annQuantization: o.annQuantization ?? 'f16',
       maintenanceSeconds: o.maintenanceSeconds ?? 10,
       maintenanceRows: o.maintenanceRows ?? 5000,
-      recordCacheSize: o.recordCacheSize ?? 200_000,
+      recordCacheSize: o.recordCacheSize ?? 1_000_000,
     };
     // Other processes (the CLI's `index`, another server on shared storage) write to the same table:
     // reads look for their commits at most every `readConsistencySeconds`.
@@ -300,6 +303,7 @@ export class LanceReviewIndex implements RecordStore {
       minRows: this.opts.annMinRows,
       quantization: this.opts.annQuantization,
       expansionSearch: this.opts.ef,
+      efScaleRows: this.opts.efScaleRows,
       refine: this.opts.refineFactor,
     };
   }
