@@ -301,7 +301,7 @@ for (const n of SIZES) {
   // The breadth sweep: the same graph searched with each ef of EFS (set at query time), recall@10 and dense time.
   if (ann) {
     const truths = qVecs.map((v) => new Set(vectors.searchExact(v, K).map((c: Candidate) => c.id)));
-    for (const ef of EFS) {
+    for (const ef of [...new Set([...EFS, out.ef as number])].sort((a, b) => a - b)) {
       vectors.tuneAnn({ expansionSearch: ef, efScaleRows: 0 });
       for (let i = 0; i < 10; i++) vectors.search(qVecs[QUERIES - 1 - i] as Float32Array, limit);
       const dense: number[] = [];
@@ -414,7 +414,7 @@ ${machineLine()}. 1-minute load average before each size / highest while timing:
 
 Method (a real 1M-row table and server would take about an hour to build here): the server's own in-memory
 indices (\`MemoryBm25\`, \`ExactVectorSet\` with USearch HNSW, ${R.annQuantization}, M ${DEFAULT_ANN.connectivity}, ef_construction
-${DEFAULT_ANN.expansionAdd}, ef ${R.ef}${R.efScaleRows > 0 ? ` growing as sqrt(rows / ${size(R.efScaleRows)}) past ${size(R.efScaleRows)} rows (${results.map((r) => `${r.ef ?? '-'} at ${size(r.n)}`).join(', ')})` : ''}, refine ${R.refineFactor}, built past \`retrieval.annMinRows\` ${size(R.annMinRows)}) are built in process over
+${DEFAULT_ANN.expansionAdd}, ef ${R.ef}${R.efScaleRows > 0 ? ` doubling per tenfold rows past ${size(R.efScaleRows)} rows (${results.map((r) => `${r.ef ?? '-'} at ${size(r.n)}`).join(', ')})` : ''}, refine ${R.refineFactor}, built past \`retrieval.annMinRows\` ${size(R.annMinRows)}) are built in process over
 the corpus of \`bench:search-scale\` (real Amazon MARC and women's-clothing reviews with their MiniLM vectors, 2-3 joined
 past the ${size(pool.length)} real ones), and each stage of a hybrid text query is timed as \`HybridSearcher\` runs it: BM25
 list and dense list (${R.candidates} candidates each; one JS thread, so their times add), weighted RRF (k ${R.rrfK}, BM25 weight
@@ -449,15 +449,16 @@ recall@10 of the dense list against an exact scan of the same rows (the top ${K}
 ${results.map((r) => `| ${size(r.n)} | ${r.fillS.toFixed(1)} | ${r.ann ? r.annS.toFixed(1) : '-'} | ${r.rssMB.toFixed(0)} | ${r.heapMB.toFixed(0)} | ${r.indexMB.bm25.toFixed(0)} | ${r.indexMB.vectors.toFixed(0)} | ${r.recall.toFixed(3)} | ${f2(percentile(r.exact, 50))} / ${f2(percentile(r.exact, 95))} |`).join('\n')}
 
 Search breadth (ef, set at query time on the same graph; USearch searches max(ef, candidates asked for) wide):
-recall@10 against the exact scan and the dense list's time, p50 / p95 ms (\`EFS\`; the served ef in bold):
+recall@10 against the exact scan and the dense list's time at each ef of \`EFS\` and the served one (in bold):
 
-| reviews | ${EFS.map((e) => `ef ${e}`).join(' | ')} |
-|---|${EFS.map(() => '---|').join('')}
+| reviews | ef | dense recall@10 | dense p50 / p95 ms |
+|---|---|---|---|
 ${results
-  .filter((r) => r.sweep.length > 0)
-  .map(
-    (r) =>
-      `| ${size(r.n)} | ${r.sweep.map((w) => `${w.ef === r.ef ? '**' : ''}${w.recall.toFixed(3)}; ${f2(percentile(w.dense, 50))} / ${f2(percentile(w.dense, 95))}${w.ef === r.ef ? '**' : ''}`).join(' | ')} |`,
+  .flatMap((r) =>
+    r.sweep.map((w) => {
+      const b = w.ef === r.ef ? '**' : '';
+      return `| ${size(r.n)} | ${b}${w.ef}${b} | ${b}${w.recall.toFixed(3)}${b} | ${b}${f2(percentile(w.dense, 50))} / ${f2(percentile(w.dense, 95))}${b} |`;
+    }),
   )
   .join('\n')}
 `,

@@ -379,10 +379,11 @@ export const configSchema = z
         /** HNSW search breadth (ef) up to `efScaleRows` rows. */
         ef: z.coerce.number().int().min(1).default(256),
         /**
-         * Past this many rows the HNSW breadth grows as ef × sqrt(rows / efScaleRows), so recall@10 holds as the
-         * graph grows (chosen by `npm run bench:search-scale-1m`); 0 keeps ef fixed.
+         * Past this many rows the HNSW breadth doubles per tenfold rows, ef × 2^log10(rows / efScaleRows), so
+         * recall@10 holds as the graph grows: 389 at 100k, 778 at 1M (chosen by `npm run bench:search-scale-1m`);
+         * 0 keeps ef fixed.
          */
-        efScaleRows: z.coerce.number().int().min(0).default(100_000),
+        efScaleRows: z.coerce.number().int().min(0).default(25_000),
         /** Precision of the vectors inside the HNSW graph (f16: half of f32's memory; results are re-scored exactly). */
         annQuantization: z.enum(['f32', 'f16', 'i8']).default('f16'),
         /** Reciprocal Rank Fusion constant. */

@@ -257,8 +257,8 @@ export interface AnnOptions {
    */
   expansionSearch: number;
   /**
-   * Past this many rows the breadth grows as sqrt(rows / efScaleRows) (a bigger graph needs a wider beam for the
-   * same recall: docs/benchmarks.md, search at 1M); 0 keeps `expansionSearch` at every size.
+   * Past this many rows the breadth doubles per tenfold rows, ef × 2^log10(rows / efScaleRows) (a bigger graph needs
+   * a wider beam for the same recall: docs/benchmarks.md, search at 1M); 0 keeps `expansionSearch` at every size.
    */
   efScaleRows: number;
   /** Candidates taken from the graph per result, re-scored with the exact f32 vectors. */
@@ -312,10 +312,10 @@ class AnnGraph {
     this.opts = { ...this.opts, ...options };
   }
 
-  /** The search breadth (ef) for a graph of `rows` rows: `expansionSearch`, grown past `efScaleRows`. */
+  /** The search breadth (ef) for a graph of `rows` rows: `expansionSearch`, doubled per tenfold rows past `efScaleRows`. */
   breadth(rows: number): number {
     const { expansionSearch: ef, efScaleRows: scale } = this.opts;
-    return scale > 0 && rows > scale ? Math.ceil(ef * Math.sqrt(rows / scale)) : ef;
+    return scale > 0 && rows > scale ? Math.ceil(ef * 2 ** Math.log10(rows / scale)) : ef;
   }
 
   get bytes(): number {

@@ -32,7 +32,7 @@ export interface LanceIndexOptions {
   refineFactor?: number;
   /** HNSW search breadth. */
   ef?: number;
-  /** Rows past which the HNSW breadth grows as ef × sqrt(rows / efScaleRows); 0 keeps it fixed. */
+  /** Rows past which the HNSW breadth doubles per tenfold rows, ef × 2^log10(rows / efScaleRows); 0 keeps it fixed. */
   efScaleRows?: number;
   /** Stored precision of the HNSW graph's vectors (f16 halves the memory of f32; results are re-scored exactly). */
   annQuantization?: 'f32' | 'f16' | 'i8';
@@ -180,7 +180,7 @@ export class LanceReviewIndex implements RecordStore {
       annMinRows: o.annMinRows ?? 50_000,
       refineFactor: o.refineFactor ?? 4,
       ef: o.ef ?? 256,
-      efScaleRows: o.efScaleRows ?? 100_000,
+      efScaleRows: o.efScaleRows ?? 25_000,
       annQuantization: o.annQuantization ?? 'f16',
       maintenanceSeconds: o.maintenanceSeconds ?? 10,
       maintenanceRows: o.maintenanceRows ?? 5000,

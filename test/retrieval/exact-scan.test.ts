@@ -14,12 +14,14 @@ describe('ExactVectorSet HNSW search breadth', () => {
     set.set(`r${i}`, v, { product: null, label: null, source: null, rating: null, date: null, hasImage: false });
   });
 
-  it('keeps ef up to efScaleRows and grows it as sqrt(rows / efScaleRows) past them', async () => {
+  it('keeps ef up to efScaleRows and doubles it per tenfold rows past them', async () => {
     await set.buildAnn({ expansionSearch: 16, efScaleRows: 0, refine: 1 });
     expect(set.annReady).toBe(true);
     expect(set.annBreadth).toBe(16);
+    set.tuneAnn({ efScaleRows: 40 });
+    expect(set.annBreadth).toBe(32); // 16 × 2^log10(400 / 40)
     set.tuneAnn({ efScaleRows: 100 });
-    expect(set.annBreadth).toBe(32); // 16 × sqrt(400 / 100)
+    expect(set.annBreadth).toBe(25); // ceil(16 × 2^log10(4)) = ceil(24.25)
     set.tuneAnn({ efScaleRows: 400 });
     expect(set.annBreadth).toBe(16); // not past the scale yet
   });
