@@ -186,8 +186,12 @@ ${maxLoad > 2 ? `**The machine was shared** with other jobs (1-minute load avera
 Kept synthetic reviews (${counts}; every one read as the sentiment asked for by the production classifier
 \`${judgeModel}\`, deduplicated): recombine ${N} per sentiment and requested length (short, medium, long; all
 categories)${carried ? `, and the local TinyLlama-1.1B-Chat 2-bit's ${carried.lines.length} short reviews **carried over unchanged from an earlier run of this bench** (made ${carried.made}; \`--keep-llm\`: not regenerated, so the LLM row is that earlier set validated again beside the new recombine set; ${carried.leaky} of them ${carried.leaky === 1 ? 'holds' : 'hold'} a prompt leak that the LLM generator's current clean-up, stripPromptLeaks, would remove)` : counts.includes('llm') ? `, the local TinyLlama-1.1B-Chat 2-bit (${LLM_THREADS} thread) ${LLM_N} per sentiment, short` : ', no LLM reviews'}. Each is paired with one real review of the same
-domain (same sentiment, rating, category when asked; never one of its own sources) from the womens-clothing and MARC
-reviews minus the held-out test/val split. The discriminator (\`reviewlens synth validate\`, src/synthesis/validator.ts):
+domain (same sentiment, rating, category when asked, and a word count in the range of the length asked; never one of
+its own sources, nor a text the source set cut off: \`truncated\` in loadSourceReviews, ${corpus.filter((r) => r.truncated).length} women's-clothing texts that stop
+mid-sentence near the file's 500-character limit) from the womens-clothing and MARC reviews minus the held-out
+test/val split (partners found: ${Object.entries(report.real.matchedBy)
+  .map(([k, v]) => `${k} ${v}`)
+  .join(', ')}). The discriminator (\`reviewlens synth validate\`, src/synthesis/validator.ts):
 ${report.classifier}; MiniLM (${report.features.embedding}) + ${report.features.style.length} style features; 5-fold
 cross-validated by pair, so each held-out fold is balanced and **0.5 means it cannot tell**. Intervals: bootstrap 95%
 over pairs (1000 resamples). Validation took ${validatorSeconds.toFixed(0)} s for ${report.synthetic.used} pairs (embedding included)${genSeconds.recombine ? `; generation with the label check took ${genSeconds.recombine.toFixed(0)} s for recombine${genSeconds.llm ? ` and ${genSeconds.llm.toFixed(0)} s for the LLM` : ''}` : ''}.

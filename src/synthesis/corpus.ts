@@ -8,6 +8,10 @@ import type { SourceReview } from './types.js';
  * The real reviews synthesis draws on: `ecommerce-reviews/womens-clothing.jsonl` (product id, department, class)
  * and `marc-en.jsonl` (Amazon, category `general`) from the shared data, minus the reviews of the fixed e-commerce
  * test and val splits (data/splits/ecommerce.json), so synthetic text never carries held-out reviews' sentences.
+ * A review whose text the set cut off (`truncated`: within TRUNCATION_SHARE of the file's longest text and ending
+ * without . ! ? or a closing bracket or quote; the women's-clothing file stops most texts past ~500 characters, 86% of
+ * those of 500-600 characters end mid-sentence) is kept as a source of sentences but flagged, so that neither a
+ * generator's length templates and endings nor the validator's real partners take the cut for a reviewer's habit.
  */
 export function loadSourceReviews(sharedDataDir: string): SourceReview[] {
   const dir = join(sharedDataDir, 'ecommerce-reviews');
@@ -28,14 +32,22 @@ export function loadSourceReviews(sharedDataDir: string): SourceReview[] {
   for (const file of ['womens-clothing.jsonl', 'marc-en.jsonl']) {
     const path = join(dir, file);
     if (!existsSync(path)) continue;
+    const rows: Row[] = [];
     for (const line of readFileSync(path, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       const r = JSON.parse(line) as Row;
       if (held.has(r.id) || typeof r.text !== 'string' || r.text.trim().length < 20) continue;
       if (!(r.rating >= 1 && r.rating <= 5)) continue;
+      rows.push(r);
+    }
+    const texts = rows.map((r) => r.text.replace(/\s+/g, ' ').trim());
+    const cut = TRUNCATION_SHARE * texts.reduce((m, t) => Math.max(m, t.length), 0);
+    for (const [i, r] of rows.entries()) {
+      const text = texts[i] as string;
       out.push({
         id: r.id,
-        text: r.text.replace(/\s+/g, ' ').trim(),
+        text,
+        ...(text.length >= cut && !ENDED.test(text) ? { truncated: true } : {}),
         rating: r.rating,
         sentiment: sentimentOfRating(r.rating),
         ...(r.product_id ? { productId: r.product_id } : {}),
@@ -46,6 +58,11 @@ export function loadSourceReviews(sharedDataDir: string): SourceReview[] {
   }
   return out;
 }
+
+/** A text within this share of its file's longest one and not ended (ENDED) counts as cut off by the set. */
+export const TRUNCATION_SHARE = 0.9;
+/** How a finished text ends: . ! ? … or a closing bracket or quote (after any of them), or an emoji. */
+const ENDED = /([.!?…)\]"'’”]|\p{Extended_Pictographic})\s*$/u;
 
 export function sentimentOfRating(rating: number): Sentiment {
   return rating <= 2 ? 'negative' : rating === 3 ? 'neutral' : 'positive';

@@ -27,7 +27,8 @@ export const SWAPS: Record<string, readonly string[]> = {
   disappointing: ['a letdown'],
   poor: ['bad', 'shoddy'],
   very: ['really', 'quite'],
-  really: ['very', 'truly'],
+  // Not "very": "really" also modifies verbs ("i really wanted"), where "very" is not English.
+  really: ['truly'],
   bought: ['purchased', 'got'],
   purchased: ['bought'],
   okay: ['ok', 'fine'],
@@ -58,6 +59,12 @@ export function swapWords(text: string, rand: () => number, p = 0.5): { text: st
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 
+/** Later sentences are drawn first from this many of the pool's reviews most like the opening's (NEIGHBOURS_FROM sampled). */
+const NEIGHBOURS = 30;
+const NEIGHBOURS_FROM = 4000;
+/** The distinct lower-case words of 3+ letters of a text (the terms of the opening-neighbour similarity). */
+const termsOf = (t: string): string[] => [...new Set(t.toLowerCase().match(/[a-z]{3,}/g) ?? [])];
+
 /** A pool review prepared for recombination. */
 interface Source {
   review: SourceReview;
@@ -65,6 +72,10 @@ interface Source {
   opening?: string;
   /** Its usable sentences after the first. */
   later: string[];
+  /** Its last piece (punctuated or not: "XL fits like a L") when it is not its first and the set did not cut it off. */
+  closing?: string;
+  /** Its distinct words (termsOf), for the neighbours of an opening. */
+  terms: string[];
   /** Words and sentences of the whole review (sentenceCount), for the length templates. */
   words: number;
   count: number;
@@ -85,10 +96,15 @@ function prepare(review: SourceReview): Source {
     .filter((c): c is string => c !== undefined);
   const lower = starts.filter((c) => c === c.toLowerCase()).length;
   const casing = starts.length > 0 ? (lower * 2 >= starts.length ? 'lower' : 'upper') : 'upper';
+  const pieces = review.text.trim().split(/(?<=[.!?])\s+/);
+  const last = (pieces[pieces.length - 1] ?? '').trim();
+  const closing = pieces.length >= 2 && words(last) >= 2 && !review.truncated ? last : undefined;
   return {
     review,
     ...(opening ? { opening } : {}),
     later,
+    ...(closing ? { closing } : {}),
+    terms: termsOf(review.text),
     words: words(review.text),
     count: sentenceCount(review.text),
     casing,
@@ -105,6 +121,8 @@ interface Prepared {
   all: number[];
   /** Indices into `src` of the reviews whose word count lies in each length's range (the length templates). */
   templates: Map<SynthLength, number[]>;
+  /** Inverse document frequency of each word over the pool, log(N / df). */
+  idf: Map<string, number>;
 }
 
 /**
@@ -118,7 +136,9 @@ interface Prepared {
  * first (else random), drawn from reviews of the opening's category and casing habit (`lower` when most of a
  * review's later sentences start in lower case) when at least 3 such exist, else from the whole pool: a review begun
  * by a reviewer who types in lower case goes on in lower case, and a clothing review does not go on about a phone.
- * Every sentence is kept verbatim (no re-casing). Then label-preserving word swaps (SWAPS). The recipe records the
+ * Within that group, sentences come first from the NEIGHBOURS reviews most like the opening's (tf-idf cosine of their
+ * words), so a broad category ("general") does not mix products; the last sentence is a real review's ending (its
+ * last piece, which a quarter of real reviews leave unpunctuated) when one fits. Every sentence is kept verbatim (no re-casing). Then label-preserving word swaps (SWAPS). The recipe records the
  * template, every source id and sentence and every swap. Persona is not applicable (recorded).
  * @throws ValidationError when fewer than 3 real reviews match the request.
  */
@@ -144,12 +164,16 @@ export class RecombineGenerator implements SynthGenerator {
       });
       const templates = new Map<SynthLength, number[]>();
       for (const [len, [lo, hi]] of Object.entries(LENGTH_WORDS) as Array<[SynthLength, [number, number]]>) {
+        // A cut-off text is no template: its length is the set's cut, not its reviewer's.
         templates.set(
           len,
-          src.flatMap((s, i) => (s.words >= lo && s.words <= hi ? [i] : [])),
+          src.flatMap((s, i) => (s.words >= lo && s.words <= hi && !s.review.truncated ? [i] : [])),
         );
       }
-      p = { pool, matched, src, groups, all: [...groups.values()].flat(), templates };
+      const df = new Map<string, number>();
+      for (const x of src) for (const t of x.terms) df.set(t, (df.get(t) ?? 0) + 1);
+      const idf = new Map([...df].map(([t, n]) => [t, Math.log(src.length / n)] as [string, number]));
+      p = { pool, matched, src, groups, all: [...groups.values()].flat(), templates, idf };
       this.cache.set(key, p);
     }
     if (p.pool.length < 3) {
@@ -162,7 +186,7 @@ export class RecombineGenerator implements SynthGenerator {
   }
 
   async generate(req: SynthRequest, _index: number, seed: number): Promise<SynthCandidate> {
-    const { pool, matched, src, groups, all, templates } = this.poolOf(req);
+    const { pool, matched, src, groups, all, templates, idf } = this.poolOf(req);
     const rand = seededRandom(seed);
     const length = req.length ?? 'medium';
     const [lo, hi] = LENGTH_WORDS[length];
@@ -171,7 +195,7 @@ export class RecombineGenerator implements SynthGenerator {
     const template = src[inRange.length > 0 ? pickOf(inRange) : Math.floor(rand() * src.length)] as Source;
     const targetSentences = Math.max(2, template.count);
     const targetWords = Math.min(hi, Math.max(lo, template.words));
-    const parts: Array<{ id: string; sentence: string; aspect?: string }> = [];
+    const parts: Array<{ id: string; sentence: string; aspect?: string; closing?: boolean }> = [];
     const used = new Set<number>();
     const total = () => parts.reduce((n, p) => n + words(p.sentence), 0);
     // Opening: the first sentence of a review that goes on (has a later sentence), short enough for the range, from
@@ -190,15 +214,26 @@ export class RecombineGenerator implements SynthGenerator {
     }
     // The rest: from reviews of the opening's category and casing habit when there are enough, else the pool.
     const own = opening ? (groups.get(`${opening.review.category}\u0000${opening.casing}`) ?? []) : [];
-    const near = own.length >= 3 ? own : all;
-    const draw = (from: readonly number[], aspect?: string): { i: number; sentence: string } | undefined => {
+    const group = own.length >= 3 ? own : all;
+    // Of those, the NEIGHBOURS most like the opening's review (tf-idf cosine of their words, over NEIGHBOURS_FROM
+    // sampled), so a review about a phone case goes on about phone cases when the category is broad ("general").
+    const neighbours = opening ? nearest(opening, group, src, idf, rand) : [];
+    const near = neighbours.length >= 3 ? neighbours : group;
+    const draw = (
+      from: readonly number[],
+      aspect?: string,
+      closing = false,
+    ): { i: number; sentence: string } | undefined => {
       for (let tries = 0; tries < 200; tries++) {
         const i = pickOf(from);
         if (used.has(i)) continue;
-        const later = (src[i] as Source).later;
-        const sentence = aspect
-          ? later.find((x) => aspectsOf(x).includes(aspect))
-          : (later[Math.floor(rand() * later.length)] as string);
+        const s = src[i] as Source;
+        const later = s.later;
+        const sentence = closing
+          ? s.closing
+          : aspect
+            ? later.find((x) => aspectsOf(x).includes(aspect))
+            : (later[Math.floor(rand() * later.length)] as string);
         if (!sentence) continue;
         if (total() + words(sentence) > hi && !(aspect && parts.length <= 1)) continue;
         return { i, sentence };
@@ -209,7 +244,7 @@ export class RecombineGenerator implements SynthGenerator {
     const missing: string[] = [];
     if (all.length > 0) {
       for (const aspect of wanted) {
-        const got = draw(near, aspect) ?? (near === all ? undefined : draw(all, aspect));
+        const got = draw(near, aspect) ?? draw(group, aspect) ?? (group === all ? undefined : draw(all, aspect));
         if (!got) {
           missing.push(aspect);
           continue;
@@ -217,16 +252,26 @@ export class RecombineGenerator implements SynthGenerator {
         parts.push({ id: (src[got.i] as Source).review.id, sentence: got.sentence, aspect });
         used.add(got.i);
       }
-      // Each further sentence: of 3 drawn, the one closest to the words per sentence the template has left.
+      // Each further sentence: of 3 drawn, the one closest to the words per sentence the template has left. The
+      // last one is a real review's ending (its last piece, punctuated or not) when one fits.
       for (let tries = 0; tries < 50 && (parts.length < targetSentences || total() < lo); tries++) {
         const ideal = (targetWords - total()) / Math.max(1, targetSentences - parts.length);
+        const last = parts.length === targetSentences - 1 && total() + ideal >= lo;
         let got: { i: number; sentence: string } | undefined;
         for (let k = 0; k < 3; k++) {
-          const c = draw(near) ?? (near === all ? undefined : draw(all));
+          const c =
+            (last ? (draw(near, undefined, true) ?? draw(group, undefined, true)) : undefined) ??
+            draw(near) ??
+            draw(group) ??
+            (group === all ? undefined : draw(all));
           if (c && (!got || Math.abs(words(c.sentence) - ideal) < Math.abs(words(got.sentence) - ideal))) got = c;
         }
         if (!got) break;
-        parts.push({ id: (src[got.i] as Source).review.id, sentence: got.sentence });
+        parts.push({
+          id: (src[got.i] as Source).review.id,
+          sentence: got.sentence,
+          ...(last && got.sentence === (src[got.i] as Source).closing ? { closing: true } : {}),
+        });
         used.add(got.i);
       }
     } else {
@@ -234,7 +279,9 @@ export class RecombineGenerator implements SynthGenerator {
     }
     const joined = parts.map((p) => p.sentence).join(' ');
     if (joined.trim() === '') throw new Error(`no sentence to recombine in ${pool.length} reviews (seed ${seed})`);
-    const { text, edits } = swapWords(joined, rand);
+    // A swap may add a word ("disappointing" -> "a letdown"): past the range, the sentences stay as they were.
+    const swapped = swapWords(joined, rand);
+    const { text, edits } = words(swapped.text) <= hi ? swapped : { text: joined, edits: [] };
     return {
       text,
       sourceIds: [...new Set(parts.map((p) => p.id))],
@@ -244,6 +291,7 @@ export class RecombineGenerator implements SynthGenerator {
         targetWords,
         targetSentences,
         range: [lo, hi],
+        neighbours: neighbours.length,
         sentences: parts,
         edits,
         aspectsMissing: missing,
@@ -251,4 +299,37 @@ export class RecombineGenerator implements SynthGenerator {
       },
     };
   }
+}
+
+/**
+ * Indices of the NEIGHBOURS reviews of `from` (the opening's own excluded) most like `opening`'s review: tf-idf cosine
+ * over their distinct words (binary term weights times `idf`), among NEIGHBOURS_FROM drawn with `rand` (all when
+ * fewer). Returns [] when `from` is too small to be worth narrowing.
+ */
+function nearest(
+  opening: Source,
+  from: readonly number[],
+  src: readonly Source[],
+  idf: ReadonlyMap<string, number>,
+  rand: () => number,
+): number[] {
+  if (from.length <= NEIGHBOURS * 2) return [];
+  const sample =
+    from.length <= NEIGHBOURS_FROM
+      ? [...from]
+      : Array.from({ length: NEIGHBOURS_FROM }, () => from[Math.floor(rand() * from.length)] as number);
+  const weight = (t: string) => idf.get(t) ?? 0;
+  const norm = (terms: readonly string[]) => Math.sqrt(terms.reduce((n, t) => n + weight(t) ** 2, 0)) || 1;
+  const mine = new Set(opening.terms);
+  const mineNorm = norm(opening.terms);
+  const scored = [...new Set(sample)]
+    .filter((i) => src[i] !== opening)
+    .map((i) => {
+      const terms = (src[i] as Source).terms;
+      let dot = 0;
+      for (const t of terms) if (mine.has(t)) dot += weight(t) ** 2;
+      return { i, score: dot / (mineNorm * norm(terms)) };
+    });
+  scored.sort((a, b) => b.score - a.score || a.i - b.i);
+  return scored.slice(0, NEIGHBOURS).map((x) => x.i);
 }

@@ -35,6 +35,8 @@ export interface SourceReview {
   /** Department (e.g. `Dresses`) or `general` for sets without one. */
   category: string;
   productClass?: string;
+  /** The source set cut its text off (loadSourceReviews): not a whole review's length or ending. */
+  truncated?: boolean;
 }
 
 /** One generated text before the checks, with how it was made. */

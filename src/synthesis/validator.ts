@@ -7,7 +7,7 @@ import { bootstrapMean, type Interval } from '../evaluation/index.js';
 import { SoftmaxHead } from '../models/index.js';
 import { poolFor, sentimentOfRating } from './corpus.js';
 import { STYLE_FEATURE_DESCRIPTIONS, STYLE_FEATURES, styleFeatures } from './style.js';
-import type { SourceReview } from './types.js';
+import { LENGTH_WORDS, type SourceReview, type SynthLength } from './types.js';
 
 /** A text embedder: the product's MiniLM text encoder (src/models MiniLmTextEncoder) or anything with its shape. */
 export interface TextEmbedder {
@@ -25,6 +25,8 @@ export interface ValidatorInput {
   rating?: number;
   product?: string;
   category?: string;
+  /** The length it was asked for (its recipe's request), when one was: its real partner is of that length too. */
+  length?: SynthLength;
   /** The record's `round` or `batch`, when it has one (accuracy is also reported per round). */
   round?: string;
   /** Real reviews it was made from or shown (recipe), kept out of the real half. */
@@ -93,8 +95,11 @@ export interface ValidatorReport {
     source: string | null;
     pool: number;
     used: number;
-    /** How each real partner was found: same request (sentiment, rating, product/category), same sentiment, any. */
-    matchedBy: { request: number; sentiment: number; any: number };
+    /**
+     * How each real partner was found: same request (sentiment, rating, product/category, and length when one was
+     * asked), the same request at another length (none of that length left), same sentiment, any.
+     */
+    matchedBy: { request: number; requestAnyLength: number; sentiment: number; any: number };
   };
   /** The seed's goal: a discriminator that cannot tell, accuracy about 0.5. */
   goal: number;
@@ -123,6 +128,11 @@ export function parseSyntheticRecord(o: unknown, where: string): ValidatorInput 
   const roundOf = r.round ?? r.batch;
   const product = str(r.product);
   const category = str(r.category);
+  const request = (typeof recipe.request === 'object' && recipe.request !== null ? recipe.request : {}) as Record<
+    string,
+    unknown
+  >;
+  const length = str(request.length);
   return {
     id: str(r.id) ?? where,
     text: text.replace(/\s+/g, ' '),
@@ -135,6 +145,7 @@ export function parseSyntheticRecord(o: unknown, where: string): ValidatorInput 
     ...(hasRating ? { rating: r.rating as number } : {}),
     ...(product ? { product } : {}),
     ...(category ? { category } : {}),
+    ...(length && length in LENGTH_WORDS ? { length: length as SynthLength } : {}),
     ...(typeof roundOf === 'string' || typeof roundOf === 'number' ? { round: String(roundOf) } : {}),
     sourceIds: [...sourceIds],
   };
@@ -204,13 +215,16 @@ export function readRealJsonl(path: string): SourceReview[] {
 export interface Pair {
   synthetic: ValidatorInput;
   real: SourceReview;
-  matchedBy: 'request' | 'sentiment' | 'any';
+  matchedBy: 'request' | 'requestAnyLength' | 'sentiment' | 'any';
 }
 
 /**
  * Pairs each synthetic review with one real review of the same domain, drawn without replacement per generator
- * (seeded): the same sentiment, rating, product or category as the synthetic review asked for (poolFor), else the
- * same sentiment, else any. Real reviews a synthetic one was made from or shown (its recipe) are never drawn.
+ * (seeded): the same sentiment, rating, product or category as the synthetic review asked for (poolFor) and, when
+ * a length was asked, a word count in that length's range (LENGTH_WORDS), else the same request at any length,
+ * else the same sentiment, else any; so the discriminator is asked whether a review is synthetic, not whether it
+ * is of the length requested. Real reviews a synthetic one was made from or shown (its recipe) are never drawn, nor
+ * texts the source set cut off (`truncated`).
  */
 export function pairWithReal(
   synthetic: readonly ValidatorInput[],
@@ -218,7 +232,8 @@ export function pairWithReal(
   seed: number,
 ): { pairs: Pair[]; unmatched: number } {
   const excluded = new Set(synthetic.flatMap((s) => s.sourceIds));
-  const usable = real.filter((r) => !excluded.has(r.id));
+  // A text the source set cut off (loadSourceReviews) is not a real review's shape: its cut would be the tell.
+  const usable = real.filter((r) => !excluded.has(r.id) && !r.truncated);
   const pools = new Map<string, { items: SourceReview[]; next: number }>();
   const used = new Map<string, Set<string>>();
   const rand = seededRandom(seed);
@@ -255,7 +270,19 @@ export function pairWithReal(
         ...(s.product ? { product: s.product } : {}),
         ...(s.category ? { category: s.category } : {}),
       };
-      real = draw(s.generator, JSON.stringify(req), () => poolFor(usable, req).pool);
+      if (s.length) {
+        const [lo, hi] = LENGTH_WORDS[s.length];
+        real = draw(s.generator, JSON.stringify({ ...req, length: s.length }), () =>
+          poolFor(usable, req).pool.filter((r) => {
+            const n = r.text.split(/\s+/).filter(Boolean).length;
+            return n >= lo && n <= hi;
+          }),
+        );
+      }
+      if (!real) {
+        if (s.length) matchedBy = 'requestAnyLength';
+        real = draw(s.generator, JSON.stringify(req), () => poolFor(usable, req).pool);
+      }
       if (!real) {
         matchedBy = 'sentiment';
         real = draw(s.generator, `sentiment:${s.sentiment}`, () => usable.filter((r) => r.sentiment === s.sentiment));
@@ -542,7 +569,7 @@ export async function validateSynthetic(
     );
   }
 
-  const matchedBy = { request: 0, sentiment: 0, any: 0 };
+  const matchedBy = { request: 0, requestAnyLength: 0, sentiment: 0, any: 0 };
   for (const p of pairs) matchedBy[p.matchedBy]++;
   return {
     kind: 'adversarial-validator',

@@ -59,6 +59,18 @@ describe('the real reviews synthesis draws on', () => {
     const ids = new Set(corpus.map((r) => r.id));
     expect(split.test.some((id) => ids.has(id))).toBe(false);
   });
+
+  it("flags the texts the women's-clothing set cut off, and no whole review", () => {
+    const cut = corpus.filter((r) => r.truncated);
+    // That file stops most texts past ~500 characters: thousands end mid-sentence there.
+    expect(cut.length).toBeGreaterThan(3000);
+    for (const r of cut) {
+      expect(r.text.length).toBeGreaterThan(450);
+      expect(r.text).not.toMatch(/[.!?]$/);
+    }
+    // Short texts that end without a full stop are a reviewer's habit, not a cut.
+    expect(corpus.some((r) => !r.truncated && r.text.length < 200 && !/[.!?]$/.test(r.text))).toBe(true);
+  });
 });
 
 describe('recombination (no LLM)', () => {
@@ -106,6 +118,8 @@ describe('recombination (no LLM)', () => {
     const r = swapWords('It is really very soft and very warm.', () => 0, 1);
     expect(r.text).toBe('It is really very soft and really warm.');
     expect(r.edits).toEqual(['very->really']);
+    // "really" also modifies verbs, where "very" is not English: "i very wanted" never comes out.
+    expect(swapWords('i really wanted this to work', () => 0, 1).text).toBe('i truly wanted this to work');
   });
 
   it('refuses a pool too small to recombine, naming it', async () => {
@@ -164,6 +178,40 @@ describe('recombination (no LLM)', () => {
     expect(begun).toEqual(new Set([true, false]));
   });
 
+  it("goes on with sentences from reviews like its opening, and ends on a real review's ending", async () => {
+    // One broad category ("general", as for MARC) holding two kinds of product: a review opened on a phone case
+    // must not go on about coffee. Each source ends unpunctuated, as a quarter of real reviews do.
+    const kinds = {
+      phone: ['phone case', 'screen protector', 'charging port', 'camera bump', 'phone grip'],
+      coffee: ['coffee beans', 'espresso roast', 'coffee grinder', 'french press', 'coffee aroma'],
+    };
+    const pool: SourceReview[] = [];
+    for (const [kind, things] of Object.entries(kinds)) {
+      for (let i = 0; i < 40; i++) {
+        const a = things[i % 5] as string;
+        const b = things[(i + 2) % 5] as string;
+        pool.push({
+          id: `${kind}-${i}`,
+          text: `The ${a} arrived on day ${i + 1}. I like the ${b} a lot, number ${i}. My ${a} and ${b} are great ${kind} stuff ${i}`,
+          rating: 5,
+          sentiment: 'positive',
+          category: 'general',
+        });
+      }
+    }
+    const gen = new RecombineGenerator(pool);
+    let unpunctuated = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const c = await gen.generate({ count: 1, sentiment: 'positive', length: 'short', seed }, 0, seed);
+      const parts = c.recipe.sentences as Array<{ id: string; sentence: string; closing?: boolean }>;
+      const kind = (parts[0] as { id: string }).id.split('-')[0];
+      for (const p of parts) expect(p.id.split('-')[0]).toBe(kind);
+      expect(c.recipe.neighbours).toBe(30);
+      if (parts[parts.length - 1]?.closing && !/[.!?]$/.test(c.text)) unpunctuated++;
+    }
+    expect(unpunctuated).toBeGreaterThan(10);
+  });
+
   it('follows the casing of real reviews of the pool (clothing reviewers mostly type later sentences in lower case, Amazon ones do not)', async () => {
     const lowerShare = (texts: string[]) => {
       const k = STYLE_FEATURES.indexOf('lowercase_sentence_start');
@@ -197,7 +245,12 @@ describe('recombination (no LLM)', () => {
     ] as const satisfies ReadonlyArray<readonly ['negative' | 'positive', string, SynthLength]>) {
       const [lo, hi] = LENGTH_WORDS[length];
       const real = corpus.filter(
-        (r) => r.sentiment === sentiment && r.category === category && words(r.text) >= lo && words(r.text) <= hi,
+        (r) =>
+          r.sentiment === sentiment &&
+          r.category === category &&
+          words(r.text) >= lo &&
+          words(r.text) <= hi &&
+          !r.truncated,
       );
       const made: string[] = [];
       for (let i = 0; i < 60; i++) {

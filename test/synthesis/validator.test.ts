@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/core/errors.js';
 import { MiniLmTextEncoder, resolveAsset } from '../../src/models/index.js';
 import {
+  LENGTH_WORDS,
   loadSourceReviews,
   loadValidatorReport,
   pairWithReal,
@@ -86,8 +87,37 @@ describe('pairing with real reviews', () => {
     for (const p of pairs) {
       expect(p.real.sentiment).toBe(p.synthetic.sentiment);
       expect(sources.has(p.real.id)).toBe(false);
+      expect(p.real.truncated).toBeUndefined();
     }
     expect(new Set(pairs.map((p) => p.real.id)).size).toBe(pairs.length);
+  });
+
+  it('pairs a review asked for at a length with a real review of that length, and says when none is left', () => {
+    const longOnes = [0, 1, 2].map((i) =>
+      parseSyntheticRecord(
+        {
+          id: `syn-long-${i}`,
+          text: 'A long synthetic review. '.repeat(30),
+          generator: 'recombine',
+          sentiment: 'negative',
+          recipe: { request: { sentiment: 'negative', length: 'long' }, sentences: [] },
+        },
+        `syn-long-${i}`,
+      ),
+    );
+    expect(longOnes[0]?.length).toBe('long');
+    const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+    const [lo, hi] = LENGTH_WORDS.long;
+    const { pairs } = pairWithReal(longOnes, corpus, 2);
+    for (const p of pairs) {
+      expect(p.matchedBy).toBe('request');
+      expect(words(p.real.text)).toBeGreaterThanOrEqual(lo);
+      expect(words(p.real.text)).toBeLessThanOrEqual(hi);
+    }
+    // A pool with no review of that length: the partner is of the same request at another length, and counted so.
+    const short = corpus.filter((r) => r.sentiment === 'negative' && words(r.text) < lo).slice(0, 10);
+    const fallback = pairWithReal(longOnes, short, 2).pairs;
+    expect(fallback.map((p) => p.matchedBy)).toEqual(['requestAnyLength', 'requestAnyLength', 'requestAnyLength']);
   });
 });
 
