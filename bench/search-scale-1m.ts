@@ -285,11 +285,14 @@ for (const n of SIZES) {
   // of its \`candidates\`; the run of 2026-12-01 searched for K only, 4 x K graph hits re-scored: 0.970 at 1M);
   // the exact scan's own time.
   let hit = 0;
+  /** Each query's exact top K ids: the recall's ground truth here and in the breadth sweep. */
+  const truths: Set<string>[] = [];
   for (const v of qVecs) {
     const te = performance.now();
     const truth = vectors.searchExact(v, K);
     out.exact.push(performance.now() - te);
     const ids = new Set(truth.map((c: Candidate) => c.id));
+    truths.push(ids);
     // The server's dense list: `candidates` rows (each re-scored exactly from refine x as many graph hits), of
     // which the page shows the top K.
     hit += vectors
@@ -300,7 +303,6 @@ for (const n of SIZES) {
   out.recall = hit / (qVecs.length * K);
   // The breadth sweep: the same graph searched with each ef of EFS (set at query time), recall@10 and dense time.
   if (ann) {
-    const truths = qVecs.map((v) => new Set(vectors.searchExact(v, K).map((c: Candidate) => c.id)));
     for (const ef of [...new Set([...EFS, out.ef as number])].sort((a, b) => a - b)) {
       vectors.tuneAnn({ expansionSearch: ef, efScaleRows: 0 });
       for (let i = 0; i < 10; i++) vectors.search(qVecs[QUERIES - 1 - i] as Float32Array, limit);

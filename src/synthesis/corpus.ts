@@ -101,6 +101,9 @@ export function sentences(text: string): string[] {
     .filter((s) => s.split(/\s+/).length >= 2 && /[.!?]$/.test(s));
 }
 
+/** How many words a text has (pieces between whitespace): the unit of LENGTH_WORDS. */
+export const wordCount = (text: string): number => text.split(/\s+/).filter(Boolean).length;
+
 /**
  * How many sentences a review has as a reader counts them: pieces split after . ! ? and whitespace, fragments and an
  * unpunctuated ending included (the same split as the style feature `sentences`). At least 1 for a non-empty text.

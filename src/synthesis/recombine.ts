@@ -1,6 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
-import { aspectsOf, poolFor, sentenceCount, sentences } from './corpus.js';
+import { aspectsOf, poolFor, sentenceCount, sentences, wordCount as words } from './corpus.js';
 import {
   LENGTH_WORDS,
   type SourceReview,
@@ -57,8 +57,6 @@ export function swapWords(text: string, rand: () => number, p = 0.5): { text: st
   return { text: out, edits };
 }
 
-const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
-
 /** Later sentences are drawn first from this many of the pool's reviews most like the opening's (NEIGHBOURS_FROM sampled). */
 const NEIGHBOURS = 30;
 const NEIGHBOURS_FROM = 4000;
@@ -84,19 +82,17 @@ interface Source {
 }
 
 function prepare(review: SourceReview): Source {
-  const first = review.text.trim().split(/(?<=[.!?])\s+/)[0] ?? '';
+  // The review split after . ! ? as `sentences` splits it, but every piece kept (fragments, an unpunctuated end).
+  const pieces = review.text.trim().split(/(?<=[.!?])\s+/);
   const usable = sentences(review.text);
-  const opening = usable[0] !== undefined && usable[0] === first.trim() ? usable[0] : undefined;
+  const opening = usable[0] !== undefined && usable[0] === (pieces[0] ?? '').trim() ? usable[0] : undefined;
   const later = opening === undefined ? usable : usable.slice(1);
-  const starts = review.text
-    .trim()
-    .split(/(?<=[.!?])\s+/)
+  const starts = pieces
     .slice(1)
     .map((x) => x.match(/[A-Za-z]/)?.[0])
     .filter((c): c is string => c !== undefined);
   const lower = starts.filter((c) => c === c.toLowerCase()).length;
   const casing = starts.length > 0 ? (lower * 2 >= starts.length ? 'lower' : 'upper') : 'upper';
-  const pieces = review.text.trim().split(/(?<=[.!?])\s+/);
   const last = (pieces[pieces.length - 1] ?? '').trim();
   const closing = pieces.length >= 2 && words(last) >= 2 && !review.truncated ? last : undefined;
   return {
@@ -123,6 +119,8 @@ interface Prepared {
   templates: Map<SynthLength, number[]>;
   /** Inverse document frequency of each word over the pool, log(N / df). */
   idf: Map<string, number>;
+  /** The tf-idf norm of each source's words (binary term weights times `idf`), by index into `src`. */
+  norms: Float64Array;
 }
 
 /**
@@ -173,7 +171,11 @@ export class RecombineGenerator implements SynthGenerator {
       const df = new Map<string, number>();
       for (const x of src) for (const t of x.terms) df.set(t, (df.get(t) ?? 0) + 1);
       const idf = new Map([...df].map(([t, n]) => [t, Math.log(src.length / n)] as [string, number]));
-      p = { pool, matched, src, groups, all: [...groups.values()].flat(), templates, idf };
+      const norms = Float64Array.from(
+        src,
+        (x) => Math.sqrt(x.terms.reduce((n, t) => n + (idf.get(t) ?? 0) ** 2, 0)) || 1,
+      );
+      p = { pool, matched, src, groups, all: [...groups.values()].flat(), templates, idf, norms };
       this.cache.set(key, p);
     }
     if (p.pool.length < 3) {
@@ -186,7 +188,8 @@ export class RecombineGenerator implements SynthGenerator {
   }
 
   async generate(req: SynthRequest, _index: number, seed: number): Promise<SynthCandidate> {
-    const { pool, matched, src, groups, all, templates, idf } = this.poolOf(req);
+    const prepared = this.poolOf(req);
+    const { pool, matched, src, groups, all, templates } = prepared;
     const rand = seededRandom(seed);
     const length = req.length ?? 'medium';
     const [lo, hi] = LENGTH_WORDS[length];
@@ -203,11 +206,13 @@ export class RecombineGenerator implements SynthGenerator {
     const like = groups.get(`${template.review.category}\u0000${template.casing}`) ?? [];
     const openFrom = like.length >= 3 ? like : all;
     let opening: Source | undefined;
+    let openingAt = -1;
     for (let tries = 0; tries < 200 && !opening && openFrom.length > 0; tries++) {
       const i = tries < 100 ? pickOf(openFrom) : Math.floor(rand() * src.length);
       const s = src[i] as Source;
       if (s.opening && s.later.length > 0 && words(s.opening) < hi) {
         opening = s;
+        openingAt = i;
         parts.push({ id: s.review.id, sentence: s.opening });
         used.add(i);
       }
@@ -217,7 +222,7 @@ export class RecombineGenerator implements SynthGenerator {
     const group = own.length >= 3 ? own : all;
     // Of those, the NEIGHBOURS most like the opening's review (tf-idf cosine of their words, over NEIGHBOURS_FROM
     // sampled), so a review about a phone case goes on about phone cases when the category is broad ("general").
-    const neighbours = opening ? nearest(opening, group, src, idf, rand) : [];
+    const neighbours = opening ? nearest(openingAt, group, prepared, rand) : [];
     const near = neighbours.length >= 3 ? neighbours : group;
     const draw = (
       from: readonly number[],
@@ -302,33 +307,24 @@ export class RecombineGenerator implements SynthGenerator {
 }
 
 /**
- * Indices of the NEIGHBOURS reviews of `from` (the opening's own excluded) most like `opening`'s review: tf-idf cosine
- * over their distinct words (binary term weights times `idf`), among NEIGHBOURS_FROM drawn with `rand` (all when
- * fewer). Returns [] when `from` is too small to be worth narrowing.
+ * Indices of the NEIGHBOURS reviews of `from` (the opening's own, `src[opening]`, excluded) most like the opening's
+ * review: tf-idf cosine over their distinct words (binary term weights times the pool's `idf`, norms precomputed),
+ * among NEIGHBOURS_FROM drawn with `rand` (all when fewer). Returns [] when `from` is too small to be worth narrowing.
  */
-function nearest(
-  opening: Source,
-  from: readonly number[],
-  src: readonly Source[],
-  idf: ReadonlyMap<string, number>,
-  rand: () => number,
-): number[] {
+function nearest(opening: number, from: readonly number[], p: Prepared, rand: () => number): number[] {
   if (from.length <= NEIGHBOURS * 2) return [];
   const sample =
     from.length <= NEIGHBOURS_FROM
       ? [...from]
       : Array.from({ length: NEIGHBOURS_FROM }, () => from[Math.floor(rand() * from.length)] as number);
-  const weight = (t: string) => idf.get(t) ?? 0;
-  const norm = (terms: readonly string[]) => Math.sqrt(terms.reduce((n, t) => n + weight(t) ** 2, 0)) || 1;
-  const mine = new Set(opening.terms);
-  const mineNorm = norm(opening.terms);
+  const mine = new Set((p.src[opening] as Source).terms);
+  const mineNorm = p.norms[opening] as number;
   const scored = [...new Set(sample)]
-    .filter((i) => src[i] !== opening)
+    .filter((i) => i !== opening)
     .map((i) => {
-      const terms = (src[i] as Source).terms;
       let dot = 0;
-      for (const t of terms) if (mine.has(t)) dot += weight(t) ** 2;
-      return { i, score: dot / (mineNorm * norm(terms)) };
+      for (const t of (p.src[i] as Source).terms) if (mine.has(t)) dot += (p.idf.get(t) ?? 0) ** 2;
+      return { i, score: dot / (mineNorm * (p.norms[i] as number)) };
     });
   scored.sort((a, b) => b.score - a.score || a.i - b.i);
   return scored.slice(0, NEIGHBOURS).map((x) => x.i);

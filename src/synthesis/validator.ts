@@ -5,7 +5,7 @@ import { seededRandom, shuffleInPlace } from '../core/random.js';
 import { SENTIMENTS, type Sentiment } from '../core/types.js';
 import { bootstrapMean, type Interval } from '../evaluation/index.js';
 import { SoftmaxHead } from '../models/index.js';
-import { poolFor, sentimentOfRating } from './corpus.js';
+import { poolFor, sentimentOfRating, wordCount } from './corpus.js';
 import { STYLE_FEATURE_DESCRIPTIONS, STYLE_FEATURES, styleFeatures } from './style.js';
 import { LENGTH_WORDS, type SourceReview, type SynthLength } from './types.js';
 
@@ -274,7 +274,7 @@ export function pairWithReal(
         const [lo, hi] = LENGTH_WORDS[s.length];
         real = draw(s.generator, JSON.stringify({ ...req, length: s.length }), () =>
           poolFor(usable, req).pool.filter((r) => {
-            const n = r.text.split(/\s+/).filter(Boolean).length;
+            const n = wordCount(r.text);
             return n >= lo && n <= hi;
           }),
         );
