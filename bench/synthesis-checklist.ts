@@ -8,7 +8,8 @@
  *   npm run bench:synthesis-checklist [-- --file data/synthesis/label-check.jsonl]
  *
  * Each line of the file: {index, id, generator, requested_sentiment, text, honours_sentiment, coherent, usable?,
- * failed_items: string[], note, classifier: {label, confidence, model}, sample_command?, reader}.
+ * failed_items: string[], note, classifier: {label, confidence, model}, sample_command?, sample?, reader}. `sample` names
+ * the sample a row belongs to when the file holds more than one per generator (each gets its own "all" row).
  */
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -28,6 +29,7 @@ interface Judgment {
   note: string;
   classifier?: { label: string; confidence: number; model: string };
   sample_command?: string;
+  sample?: string;
   reader: string;
 }
 
@@ -84,6 +86,15 @@ for (const g of generators) {
     table.push(
       `| ${g} | ${s} | ${rs.length} | ${share(rs, (r) => r.honours_sentiment)} | ${share(rs, (r) => r.coherent)} | ${share(rs, usable)} | ${topItems(rs)} | ${agree(rs)} |`,
     );
+  }
+  const samples = [...new Set(byGen.map((r) => r.sample ?? ''))];
+  if (samples.length > 1) {
+    for (const name of samples) {
+      const rs = byGen.filter((r) => (r.sample ?? '') === name);
+      table.push(
+        `| ${g}, sample ${name || '(unnamed)'} | all | ${rs.length} | ${share(rs, (r) => r.honours_sentiment)} | ${share(rs, (r) => r.coherent)} | ${share(rs, usable)} | ${topItems(rs, 4)} | ${agree(rs)} |`,
+      );
+    }
   }
   table.push(
     `| **${g}** | **all** | **${byGen.length}** | **${share(byGen, (r) => r.honours_sentiment)}** | ${share(byGen, (r) => r.coherent)} | ${share(byGen, usable)} | ${topItems(byGen, 4)} | ${agree(byGen)} |`,
@@ -145,12 +156,12 @@ const md = `## Synthetic reviews read against the written check list: requested 
 
 \`npm run bench:synthesis-checklist\` (bench/synthesis-checklist.ts) summarises the judgments in \`${rel}\`; it runs no
 model. Reader, as the file records it: ${readers.join('; ')}. **The judgments were made by an AI assistant** reading
-each review and applying the written check list item by item, **not by a human annotator**; one reader, no second
-reading, so no inter-annotator agreement is known.
+each review and applying the written check list item by item, **not by a human annotator**; one reader per review, no
+second reading, so no inter-annotator agreement is known.
 
-The sample: kept synthetic reviews made as a user would, with no \`--product\`/\`--category\`, default length (medium)
-and seed (1), checked by the production classifier (${models.join(', ') || 'n/a'}):
-${commands.map((c) => `\`${c.replace(/\s+\(\d{4}-\d\d-\d\d\)$/, '')}\``).join('; ')}.
+The sample: kept synthetic reviews made as a user would, with no \`--product\`/\`--category\`, default length (medium),
+checked by the production classifier (${models.join(', ') || 'n/a'}):
+${commands.map((c) => `\`${c.replace(/\s+\(.*\)$/, '')}\``).join('; ')}.
 ${rows.length} reviews in all. ${SAMPLE_NOTE}
 
 Items (see the check list): NEG/NEU/POS-1,2 the requested sentiment; COH-1 one product, COH-2 no contradiction, COH-3

@@ -70,7 +70,7 @@ if (!REUSE) {
     model: judgeModel,
     async judge(text) {
       const a = await analyzer.analyze({ text });
-      return { label: a.sentiment, confidence: a.confidence };
+      return { label: a.sentiment, confidence: a.confidence, scores: a.scores };
     },
   };
   const lines: string[] = [];
@@ -103,7 +103,7 @@ if (!REUSE) {
     }
     genSeconds[gen.name] = (genSeconds[gen.name] ?? 0) + (Date.now() - t0) / 1000;
   };
-  const recombine = new RecombineGenerator(corpus);
+  const recombine = new RecombineGenerator(corpus, { judge });
   for (const [i, length] of (['short', 'medium', 'long'] as const).entries())
     await run(recombine, N, length, 5000 + 1000 * i);
   if (carried) lines.push(...carried.lines);

@@ -11,6 +11,7 @@
  * checker is the bundled production artifact, text only.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { loadConfig } from '../src/core/index.js';
 import { SENTIMENTS, type Sentiment } from '../src/core/types.js';
 import { machineLine, writeSection } from '../src/evaluation/index.js';
@@ -49,7 +50,7 @@ const judge: SentimentJudge = {
   model: `${artifact.name}@${artifact.version}`,
   async judge(text) {
     const a = await analyzer.analyze({ text });
-    return { label: a.sentiment, confidence: a.confidence };
+    return { label: a.sentiment, confidence: a.confidence, scores: a.scores };
   },
 };
 
@@ -61,8 +62,11 @@ interface Row {
 }
 const rows: Row[] = [];
 
+/** 1-minute load averages sampled before each generator run and after the last (the box's business while timing). */
+const loads: number[] = [];
 async function run(gen: SynthGenerator, n: number, length: 'short' | 'medium'): Promise<void> {
   for (const sentiment of SENTIMENTS) {
+    loads.push(loadavg()[0] as number);
     const { reviews, summary } = await synthesize(
       { count: n, sentiment, length, seed: 1000 },
       { generator: gen, corpus, judge, maxTries: n * 6 },
@@ -74,7 +78,7 @@ async function run(gen: SynthGenerator, n: number, length: 'short' | 'medium'): 
   }
 }
 
-await run(new RecombineGenerator(corpus), N, 'medium');
+await run(new RecombineGenerator(corpus, { judge }), N, 'medium');
 const llmNote = textLlmStatus(cfg);
 if (LLM_N > 0 && llmNote.provider === 'local') {
   const client = new LocalLlamaClient({ modelPath: localModelPath(cfg), threads: LLM_THREADS, timeoutMs: 600_000 });
@@ -94,10 +98,15 @@ const table = rows
 const samples = rows
   .flatMap((r) => r.samples.map((x) => `- ${r.generator}, ${r.sentiment}: "${x.text.slice(0, 300)}"`))
   .join('\n');
+loads.push(loadavg()[0] as number);
+const maxLoad = Math.max(...loads);
+const busy =
+  maxLoad > 2.5
+    ? ` **The machine was shared** with other jobs (1-minute load average up to ${maxLoad.toFixed(2)} on 2 cores), so the per-minute figures are what a busy box gives.`
+    : ` 1-minute load average up to ${maxLoad.toFixed(2)} on 2 cores (this bench's own work included).`;
 const md = `## Synthetic review text: generators, label consistency, throughput
 
-\`npm run bench:synthesis -- --n ${N} --llm-n ${LLM_N}\` (bench/synthesis.ts). ${machineLine()}. **The machine was
-shared** with other jobs (load average well above 2 on 2 cores), so the per-minute figures are what a busy box gives.
+\`npm run bench:synthesis -- --n ${N} --llm-n ${LLM_N}\` (bench/synthesis.ts). ${machineLine()}.${busy}
 Checker: the bundled production classifier \`${judge.model}\` (text only). Sources: real womens-clothing and MARC
 reviews minus the held-out test/val split (${corpus.length} reviews). Recombine: medium length (40-90 words), all
 categories; LLM: the local TinyLlama-1.1B-Chat 2-bit, ${LLM_THREADS} thread(s), short (15-40 words)${LLM_N > 0 && llmNote.provider !== 'local' ? ` (not run: ${llmNote.reason})` : ''}.

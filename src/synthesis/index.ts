@@ -10,6 +10,7 @@ export {
 export { Deduper, jaccard, normalise, trigrams } from './dedup.js';
 export { LlmGenerator, stripPromptLeaks, synthMessages } from './llm-generator.js';
 export * from './photos/index.js';
+export { AGAINST, isDealbreaker, isGoodPoint, pullsAgainst } from './polarity.js';
 export { RecombineGenerator, SWAPS, swapWords } from './recombine.js';
 export { checkRequest, type SynthRunOptions, type SynthSummary, synthesize } from './run.js';
 export {

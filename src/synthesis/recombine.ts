@@ -1,8 +1,11 @@
 import { ValidationError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
+import type { ClassScores } from '../core/types.js';
 import { aspectsOf, poolFor, sentenceCount, sentences, wordCount as words } from './corpus.js';
+import { isGoodPoint, pullsAgainst } from './polarity.js';
 import {
   LENGTH_WORDS,
+  type SentimentJudge,
   type SourceReview,
   type SynthCandidate,
   type SynthGenerator,
@@ -35,6 +38,12 @@ export const SWAPS: Record<string, readonly string[]> = {
   ok: ['okay', 'fine'],
 };
 
+/**
+ * Words after which "love" is a noun ("in love with it", "my love of linen"), where "adore" is not English ("in adore
+ * with it" came out): "love" is swapped only as a verb.
+ */
+const BEFORE_NOUN_LOVE = new Set(['in', 'a', 'my', 'with', 'of', 'the', 'much', 'and', 'for', 'no', 'such', 'true']);
+
 /** Degree words: one next to another ("really very soft") is not swapped, or "quite very soft" could come out. */
 const INTENSIFIERS = new Set(['very', 'really', 'quite', 'truly', 'so', 'too', 'extremely', 'super']);
 
@@ -44,8 +53,13 @@ export function swapWords(text: string, rand: () => number, p = 0.5): { text: st
   const out = text.replace(/\b[A-Za-z]+\b/g, (w, at: number) => {
     const alts = SWAPS[w.toLowerCase()];
     if (!alts || rand() >= p) return w;
+    const previous = () => /([A-Za-z]+)\W*$/.exec(text.slice(0, at))?.[1]?.toLowerCase();
+    if (w.toLowerCase() === 'love') {
+      const before = previous();
+      if (before && BEFORE_NOUN_LOVE.has(before)) return w;
+    }
     if (INTENSIFIERS.has(w.toLowerCase())) {
-      const before = /([A-Za-z]+)\W*$/.exec(text.slice(0, at))?.[1]?.toLowerCase();
+      const before = previous();
       const after = /^\W*([A-Za-z]+)/.exec(text.slice(at + w.length))?.[1]?.toLowerCase();
       if ((before && INTENSIFIERS.has(before)) || (after && INTENSIFIERS.has(after))) return w;
     }
@@ -60,6 +74,8 @@ export function swapWords(text: string, rand: () => number, p = 0.5): { text: st
 /** Later sentences are drawn first from this many of the pool's reviews most like the opening's (NEIGHBOURS_FROM sampled). */
 const NEIGHBOURS = 30;
 const NEIGHBOURS_FROM = 4000;
+/** Sentences whose class probabilities are kept (RecombineGenerator.scoresOf). */
+const GATE_CACHE = 100_000;
 /** The distinct lower-case words of 3+ letters of a text (the terms of the opening-neighbour similarity). */
 const termsOf = (t: string): string[] => [...new Set(t.toLowerCase().match(/[a-z]{3,}/g) ?? [])];
 
@@ -136,15 +152,50 @@ interface Prepared {
  * by a reviewer who types in lower case goes on in lower case, and a clothing review does not go on about a phone.
  * Within that group, sentences come first from the NEIGHBOURS reviews most like the opening's (tf-idf cosine of their
  * words), so a broad category ("general") does not mix products; the last sentence is a real review's ending (its
- * last piece, which a quarter of real reviews leave unpunctuated) when one fits. Every sentence is kept verbatim (no re-casing). Then label-preserving word swaps (SWAPS). The recipe records the
- * template, every source id and sentence and every swap. Persona is not applicable (recorded).
+ * last piece, which a quarter of real reviews leave unpunctuated) when one fits. Every sentence, the opening included,
+ * passes the sentence-level polarity gate (polarity.ts `pullsAgainst`: no dealbreaker in a positive review, no
+ * unqualified praise in a negative one, no strong verdict in a neutral one), read by `options.judge` (the production
+ * classifier, per sentence, cached) when given and by the word rules alone otherwise. With the judge, a neutral review
+ * that has no good point (polarity.ts isGoodPoint) by its last sentence ends on one when the pool has one (check list
+ * NEU-1: mixed, not a run of complaints; recorded as `goodPointAsked` / `goodPointAdded`). Every sentence is kept verbatim
+ * (no re-casing). Then label-preserving word swaps (SWAPS). The recipe records the template, every source id and
+ * sentence, every swap and how many drawn sentences the gate turned away (`againstSkipped`). Persona is not
+ * applicable (recorded).
  * @throws ValidationError when fewer than 3 real reviews match the request.
  */
 export class RecombineGenerator implements SynthGenerator {
   readonly name = 'recombine' as const;
   private readonly cache = new Map<string, Prepared>();
+  /** The judge's class probabilities by sentence, null when it gave none (bounded: cleared at GATE_CACHE entries). */
+  private readonly gate = new Map<string, ClassScores | null>();
 
-  constructor(private readonly corpus: readonly SourceReview[]) {}
+  /**
+   * @param corpus the real reviews to draw from (loadSourceReviews).
+   * @param options.judge the production classifier, asked per drawn sentence for its class probabilities (`scores`)
+   *   by the polarity gate; absent, or when it gives no scores, the gate applies its word rules only.
+   */
+  constructor(
+    private readonly corpus: readonly SourceReview[],
+    private readonly options: { judge?: SentimentJudge } = {},
+  ) {}
+
+  /** The judge's class probabilities for `sentence` (cached); undefined without a judge or when it gives none. */
+  private async scoresOf(sentence: string): Promise<ClassScores | undefined> {
+    if (!this.options.judge) return undefined;
+    const known = this.gate.get(sentence);
+    if (known !== undefined) return known ?? undefined;
+    const { scores } = await this.options.judge.judge(sentence);
+    if (this.gate.size >= GATE_CACHE) this.gate.clear();
+    this.gate.set(sentence, scores ?? null);
+    return scores;
+  }
+
+  /** Whether `sentence` pulls against `sentiment` (polarity.ts `pullsAgainst`): the word rules, then the judge. */
+  private async against(sentence: string, sentiment: SynthRequest['sentiment']): Promise<boolean> {
+    if (pullsAgainst(sentence, sentiment)) return true;
+    const scores = await this.scoresOf(sentence);
+    return scores ? pullsAgainst(sentence, sentiment, scores) : false;
+  }
 
   private poolOf(req: SynthRequest): Prepared {
     const key = JSON.stringify([req.sentiment, req.rating, req.product, req.category]);
@@ -200,6 +251,14 @@ export class RecombineGenerator implements SynthGenerator {
     const targetWords = Math.min(hi, Math.max(lo, template.words));
     const parts: Array<{ id: string; sentence: string; aspect?: string; closing?: boolean }> = [];
     const used = new Set<number>();
+    let againstSkipped = 0;
+    /** Whether a neutral review had no good point by its last sentence, so one was asked for (see below). */
+    let askedGood = false;
+    const gated = async (sentence: string): Promise<boolean> => {
+      const no = await this.against(sentence, req.sentiment);
+      if (no) againstSkipped++;
+      return !no;
+    };
     const total = () => parts.reduce((n, p) => n + words(p.sentence), 0);
     // Opening: the first sentence of a review that goes on (has a later sentence), short enough for the range, from
     // a review of the template's category and casing habit when there are enough, else from the pool.
@@ -210,7 +269,7 @@ export class RecombineGenerator implements SynthGenerator {
     for (let tries = 0; tries < 200 && !opening && openFrom.length > 0; tries++) {
       const i = tries < 100 ? pickOf(openFrom) : Math.floor(rand() * src.length);
       const s = src[i] as Source;
-      if (s.opening && s.later.length > 0 && words(s.opening) < hi) {
+      if (s.opening && s.later.length > 0 && words(s.opening) < hi && (await gated(s.opening))) {
         opening = s;
         openingAt = i;
         parts.push({ id: s.review.id, sentence: s.opening });
@@ -224,11 +283,12 @@ export class RecombineGenerator implements SynthGenerator {
     // sampled), so a review about a phone case goes on about phone cases when the category is broad ("general").
     const neighbours = opening ? nearest(openingAt, group, prepared, rand) : [];
     const near = neighbours.length >= 3 ? neighbours : group;
-    const draw = (
+    const draw = async (
       from: readonly number[],
       aspect?: string,
       closing = false,
-    ): { i: number; sentence: string } | undefined => {
+      good = false,
+    ): Promise<{ i: number; sentence: string } | undefined> => {
       for (let tries = 0; tries < 200; tries++) {
         const i = pickOf(from);
         if (used.has(i)) continue;
@@ -241,15 +301,26 @@ export class RecombineGenerator implements SynthGenerator {
             : (later[Math.floor(rand() * later.length)] as string);
         if (!sentence) continue;
         if (total() + words(sentence) > hi && !(aspect && parts.length <= 1)) continue;
+        if (!(await gated(sentence))) continue;
+        if (good && !isGoodPoint(await this.scoresOf(sentence))) continue;
         return { i, sentence };
       }
       return undefined;
     };
     const wanted = req.aspects?.length ? [...req.aspects] : [];
     const missing: string[] = [];
+    // A neutral review's last sentence is a good point when none came before (check list NEU-1: mixed, not a run of
+    // complaints), if the judge finds one (polarity.ts isGoodPoint).
+    const noGoodYet = async () => {
+      for (const p of parts) if (isGoodPoint(await this.scoresOf(p.sentence))) return false;
+      return true;
+    };
     if (all.length > 0) {
       for (const aspect of wanted) {
-        const got = draw(near, aspect) ?? draw(group, aspect) ?? (group === all ? undefined : draw(all, aspect));
+        const got =
+          (await draw(near, aspect)) ??
+          (await draw(group, aspect)) ??
+          (group === all ? undefined : await draw(all, aspect));
         if (!got) {
           missing.push(aspect);
           continue;
@@ -262,13 +333,22 @@ export class RecombineGenerator implements SynthGenerator {
       for (let tries = 0; tries < 50 && (parts.length < targetSentences || total() < lo); tries++) {
         const ideal = (targetWords - total()) / Math.max(1, targetSentences - parts.length);
         const last = parts.length === targetSentences - 1 && total() + ideal >= lo;
+        const needGood =
+          req.sentiment === 'neutral' &&
+          this.options.judge !== undefined &&
+          parts.length >= targetSentences - 1 &&
+          (await noGoodYet());
+        askedGood ||= needGood;
+        const pick = async (good: boolean) =>
+          (last
+            ? ((await draw(near, undefined, true, good)) ?? (await draw(group, undefined, true, good)))
+            : undefined) ??
+          (await draw(near, undefined, false, good)) ??
+          (await draw(group, undefined, false, good)) ??
+          (group === all ? undefined : await draw(all, undefined, false, good));
         let got: { i: number; sentence: string } | undefined;
         for (let k = 0; k < 3; k++) {
-          const c =
-            (last ? (draw(near, undefined, true) ?? draw(group, undefined, true)) : undefined) ??
-            draw(near) ??
-            draw(group) ??
-            (group === all ? undefined : draw(all));
+          const c = (needGood ? await pick(true) : undefined) ?? (await pick(false));
           if (c && (!got || Math.abs(words(c.sentence) - ideal) < Math.abs(words(got.sentence) - ideal))) got = c;
         }
         if (!got) break;
@@ -282,6 +362,7 @@ export class RecombineGenerator implements SynthGenerator {
     } else {
       missing.push(...wanted);
     }
+    const goodPointAdded = askedGood && !(await noGoodYet());
     const joined = parts.map((p) => p.sentence).join(' ');
     if (joined.trim() === '') throw new Error(`no sentence to recombine in ${pool.length} reviews (seed ${seed})`);
     // A swap may add a word ("disappointing" -> "a letdown"): past the range, the sentences stay as they were.
@@ -300,6 +381,9 @@ export class RecombineGenerator implements SynthGenerator {
         sentences: parts,
         edits,
         aspectsMissing: missing,
+        againstSkipped,
+        ...(askedGood ? { goodPointAsked: true, goodPointAdded } : {}),
+        gate: this.options.judge ? `words and ${this.options.judge.model}` : 'words only',
         ...(req.persona ? { persona: 'not applicable to recombination' } : {}),
       },
     };

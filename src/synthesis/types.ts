@@ -1,4 +1,4 @@
-import type { Sentiment } from '../core/types.js';
+import type { ClassScores, Sentiment } from '../core/types.js';
 
 /** How long a synthetic review should be, in words: short 15-40, medium 40-90, long 90-160. */
 export type SynthLength = 'short' | 'medium' | 'long';
@@ -77,5 +77,6 @@ export interface SynthGenerator {
 /** Reads a text's sentiment: the production classifier in use (src/sentiment Analyzer), or a stand-in in tests. */
 export interface SentimentJudge {
   readonly model: string;
-  judge(text: string): Promise<{ label: Sentiment; confidence: number }>;
+  /** The label, its probability, and (when the judge has them) all class probabilities (summing to 1). */
+  judge(text: string): Promise<{ label: Sentiment; confidence: number; scores?: ClassScores }>;
 }

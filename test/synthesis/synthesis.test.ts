@@ -114,6 +114,13 @@ describe('recombination (no LLM)', () => {
     expect(lexiconLabel(r.text).label).toBe(lexiconLabel('Great fit but terrible zipper.').label);
   });
 
+  it('swaps "love" only as a verb: "in love with it" never becomes "in adore with it"', () => {
+    // Every swap taken (p = 1, first alternative): the verbs change, the nouns do not.
+    const out = swapWords('I am in love with it. My love of linen shows. Love the colour, i love it.', () => 0, 1);
+    expect(out.text).toBe('I am in love with it. My love of linen shows. Adore the colour, i adore it.');
+    expect(out.edits).toEqual(['Love->Adore', 'love->adore']);
+  });
+
   it('leaves a degree word next to another alone ("really very soft" never becomes "quite very soft")', () => {
     const r = swapWords('It is really very soft and very warm.', () => 0, 1);
     expect(r.text).toBe('It is really very soft and really warm.');
@@ -176,6 +183,109 @@ describe('recombination (no LLM)', () => {
       begun.add(lowerStart);
     }
     expect(begun).toEqual(new Set([true, false]));
+  });
+
+  it('never stitches a dealbreaker into a positive review, nor praise the classifier reads positive into a negative one', async () => {
+    // Real 4-star reviews carry "sadly it went back"; real 2-star ones carry "the colour is gorgeous". Each pool has
+    // such a sentence in every other source; the polarity gate must keep them all out and count what it turned away.
+    const review = (id: string, text: string, sentiment: 'positive' | 'negative'): SourceReview => ({
+      id,
+      text,
+      rating: sentiment === 'positive' ? 4 : 2,
+      sentiment,
+      category: 'Tops',
+    });
+    const pos: SourceReview[] = [];
+    const neg: SourceReview[] = [];
+    const against = [
+      'Sadly it went back the next day.',
+      'I will be returning it for a refund.',
+      'The medium does not fit me at all.',
+      'It was way too small in the chest.',
+    ];
+    for (let i = 0; i < 24; i++) {
+      pos.push(
+        review(
+          `p${i}`,
+          `Soft top number ${i}. The colour is lovely ${i}. ${against[i % 4]} I wear it often ${i}.`,
+          'positive',
+        ),
+      );
+      neg.push(
+        review(
+          `n${i}`,
+          `Thin fabric number ${i}. The seam split in wash ${i}. The colour is gorgeous ${i}. Poor stitching ${i}.`,
+          'negative',
+        ),
+      );
+    }
+    const scripted: SentimentJudge = {
+      model: 'scripted: "gorgeous" reads positive',
+      judge: async (text) => {
+        const positive = /gorgeous/.test(text) ? 0.9 : 0.2;
+        return {
+          label: positive > 0.5 ? 'positive' : 'neutral',
+          confidence: 0.8,
+          scores: { positive, neutral: 0.8 - positive / 2, negative: 0.2 - positive / 2 },
+        };
+      },
+    };
+    const pGen = new RecombineGenerator(pos);
+    const nGen = new RecombineGenerator(neg, { judge: scripted });
+    let skipped = 0;
+    for (let seed = 1; seed <= 15; seed++) {
+      const p = await pGen.generate({ count: 1, sentiment: 'positive', length: 'short', seed }, 0, seed);
+      for (const bad of against) expect(p.text).not.toContain(bad.slice(0, 12));
+      expect(p.recipe.gate).toBe('words only');
+      const n = await nGen.generate({ count: 1, sentiment: 'negative', length: 'short', seed }, 0, seed);
+      expect(n.text).not.toContain('gorgeous');
+      expect(n.recipe.gate).toContain('scripted');
+      skipped += (p.recipe.againstSkipped as number) + (n.recipe.againstSkipped as number);
+    }
+    expect(skipped).toBeGreaterThan(0);
+  });
+
+  it('ends a neutral review made of complaints on a good point, when the judge finds one', async () => {
+    // 3-star sources: mostly mild complaints; one sentence in four is mild praise. A neutral review with no good
+    // point reads as a run of complaints (check list NEU-1/NEU-2); the generator must end such a one on praise.
+    const pool: SourceReview[] = [];
+    for (let i = 0; i < 40; i++) {
+      const praise = i % 4 === 0 ? `The print is pretty ${i}.` : `The hem is uneven ${i}.`;
+      pool.push({
+        id: `m${i}`,
+        text: `Ordered size ${i}. The sleeves are tight ${i}. ${praise} The zip sticks ${i}.`,
+        rating: 3,
+        sentiment: 'neutral',
+        category: 'Tops',
+      });
+    }
+    const scripted: SentimentJudge = {
+      model: 'scripted: "pretty" is praise',
+      judge: async (text) => {
+        const positive = /pretty/.test(text) ? 0.6 : 0.2;
+        const negative = /pretty/.test(text) ? 0.1 : 0.45;
+        return { label: 'neutral', confidence: 0.5, scores: { positive, negative, neutral: 1 - positive - negative } };
+      },
+    };
+    const gen = new RecombineGenerator(pool, { judge: scripted });
+    let asked = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const c = await gen.generate({ count: 1, sentiment: 'neutral', length: 'short', seed }, 0, seed);
+      expect(c.text).toMatch(/pretty/);
+      if (c.recipe.goodPointAsked) {
+        asked++;
+        expect(c.recipe.goodPointAdded).toBe(true);
+      }
+    }
+    // Most drafts had no praise by their last sentence: the rule did the work, not chance.
+    expect(asked).toBeGreaterThan(5);
+    // Without a judge there is no reading of praise, and no such rule.
+    const plain = await new RecombineGenerator(pool).generate(
+      { count: 1, sentiment: 'neutral', length: 'short', seed: 1 },
+      0,
+      1,
+    );
+    expect(plain.recipe.goodPointAsked).toBeUndefined();
   });
 
   it("goes on with sentences from reviews like its opening, and ends on a real review's ending", async () => {

@@ -146,17 +146,6 @@ export function registerSynthCommands(program: Command): void {
       const corpus = loadSourceReviews(dataDir);
       if (corpus.length === 0) throw new ValidationError('no real reviews found in the shared data (see --data)');
 
-      let generator: InstanceType<typeof RecombineGenerator> | InstanceType<typeof LlmGenerator>;
-      if (o.generator === 'llm') {
-        const { textLlmClient, textLlmStatus } = await import('../../llm/index.js');
-        const client = textLlmClient(cfg);
-        if (!client) throw new ValidationError(`--generator llm needs an LLM: ${textLlmStatus(cfg).reason}`);
-        err(`synth: LLM ${client.model} (${client.baseUrl})`);
-        generator = new LlmGenerator(client, corpus);
-      } else {
-        generator = new RecombineGenerator(corpus);
-      }
-
       let judge: import('../../synthesis/index.js').SentimentJudge | undefined;
       if (o.check) {
         const { parseArtifact, loadArtifactEncoders } = await import('../../models/index.js');
@@ -170,10 +159,22 @@ export function registerSynthCommands(program: Command): void {
           model: `${artifact.name}@${artifact.version}`,
           async judge(text: string) {
             const a = await analyzer.analyze({ text });
-            return { label: a.sentiment, confidence: a.confidence };
+            return { label: a.sentiment, confidence: a.confidence, scores: a.scores };
           },
         };
       }
+      let generator: InstanceType<typeof RecombineGenerator> | InstanceType<typeof LlmGenerator>;
+      if (o.generator === 'llm') {
+        const { textLlmClient, textLlmStatus } = await import('../../llm/index.js');
+        const client = textLlmClient(cfg);
+        if (!client) throw new ValidationError(`--generator llm needs an LLM: ${textLlmStatus(cfg).reason}`);
+        err(`synth: LLM ${client.model} (${client.baseUrl})`);
+        generator = new LlmGenerator(client, corpus);
+      } else {
+        // The classifier also gates each drawn sentence's polarity (synthesis/polarity.ts).
+        generator = new RecombineGenerator(corpus, judge ? { judge } : {});
+      }
+
       try {
         const { reviews, summary } = await synthesize(req, {
           generator,

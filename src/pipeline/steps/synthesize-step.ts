@@ -223,7 +223,7 @@ export const synthesizeStep: PipelineStep = {
       model: `${artifact.name}@${artifact.version}`,
       async judge(text) {
         const a = await analyzer.analyze({ text });
-        return { label: a.sentiment, confidence: a.confidence };
+        return { label: a.sentiment, confidence: a.confidence, scores: a.scores };
       },
     };
 
@@ -236,7 +236,7 @@ export const synthesizeStep: PipelineStep = {
       else notes.push(`no LLM: ${textLlmStatus(services.config).reason ?? 'none configured'}; recombined instead`);
     }
     const llmDeadline = AbortSignal.timeout(conf.llmBudgetSeconds * 1000);
-    const recombine = new RecombineGenerator(corpus);
+    const recombine = new RecombineGenerator(corpus, { judge });
     const baseSeed = num(p.synth_seed) ?? ctx.runId * 10_000;
 
     const kept: SyntheticReview[] = [];
