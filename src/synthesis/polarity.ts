@@ -25,6 +25,11 @@ const DEALBREAKERS: readonly RegExp[] = [
   // Broken, and not recommended.
   /\b(broke|broken|stopped working|fell apart|falling apart|ripped|tore|defective|unusable|unwearable)\b/i,
   /(\bnot|n['’]t|\bnever)\s+(recommend|buy (it|this|them) again)\b/i,
+  // A hope the product did not meet: "I'd have kept it" (the check list's own POS-2 failure), "I would have loved
+  // this dress if...", "wanted so badly to love it", "was hoping to wear them".
+  /\b(would|could|might|i['’]d)\s+(have|'ve)\s+(loved|liked|kept|worked)\b/i,
+  /\bwanted\s+(so\s+badly\s+|so\s+much\s+|really\s+)?to\s+(love|like)\b/i,
+  /\b(was|were|had been)\s+hoping\b/i,
 ];
 
 /** True when `sentence` names a dealbreaker (DEALBREAKERS): returned or sent back, does not fit, broke, not recommended. */
@@ -40,13 +45,23 @@ export function isDealbreaker(sentence: string): boolean {
  */
 export const AGAINST = { polar: 0.5, neutral: 0.8 } as const;
 
+/** A wish, which the classifier can read as praise ("wish it came in black") but which names what is missing. */
+const WISH = /\bwish(ed|es|ing)?\b/i;
+
 /**
- * A good point, in the classifier's reading `scores`: it leans positive (P(positive) >= AGAINST.polar and above
+ * A good point: `sentence` is no dealbreaker (isDealbreaker: the classifier reads "returned it!" as positive 0.67)
+ * and no wish, and the classifier's reading `scores` leans positive (P(positive) >= AGAINST.polar and above
  * P(negative)). A neutral review with none is a run of complaints, which the check list (NEU-1, NEU-2) reads as
  * negative; the recombine generator then ends it on one. Undefined scores (no classifier): false.
  */
-export function isGoodPoint(scores: ClassScores | undefined): boolean {
-  return scores !== undefined && scores.positive >= AGAINST.polar && scores.positive > scores.negative;
+export function isGoodPoint(sentence: string, scores: ClassScores | undefined): boolean {
+  return (
+    scores !== undefined &&
+    scores.positive >= AGAINST.polar &&
+    scores.positive > scores.negative &&
+    !isDealbreaker(sentence) &&
+    !WISH.test(sentence)
+  );
 }
 
 /**

@@ -64,7 +64,13 @@ export function swapWords(text: string, rand: () => number, p = 0.5): { text: st
       if ((before && INTENSIFIERS.has(before)) || (after && INTENSIFIERS.has(after))) return w;
     }
     let alt = alts[Math.floor(rand() * alts.length)] as string;
-    if (w[0] && w[0] === w[0].toUpperCase()) alt = alt[0]?.toUpperCase() + alt.slice(1);
+    // "a great" must not become "a excellent": no swap that changes the article the word takes.
+    const article = previous();
+    const vowel = (x: string) => /^[aeiou]/i.test(x);
+    if ((article === 'a' || article === 'an') && vowel(w) !== vowel(alt)) return w;
+    // The word's own casing: "VERY" -> "QUITE" (not "Quite" mid-sentence), "Great" -> "Excellent".
+    if (w.length > 1 && w === w.toUpperCase()) alt = alt.toUpperCase();
+    else if (w[0] && w[0] === w[0].toUpperCase()) alt = alt[0]?.toUpperCase() + alt.slice(1);
     edits.push(`${w}->${alt}`);
     return alt;
   });
@@ -230,8 +236,17 @@ export class RecombineGenerator implements SynthGenerator {
       this.cache.set(key, p);
     }
     if (p.pool.length < 3) {
+      // Name the categories that do have enough, so a mistyped one can be put right.
+      const counts = new Map<string, number>();
+      for (const r of this.corpus)
+        if (r.sentiment === req.sentiment && r.category) counts.set(r.category, (counts.get(r.category) ?? 0) + 1);
+      const known = [...counts]
+        .filter(([, n]) => n >= 3)
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 25)
+        .map(([c]) => c);
       throw new ValidationError(
-        `only ${p.pool.length} real ${req.sentiment} review(s) match${req.category ? ` category "${req.category}"` : ''}${req.rating ? ` with rating ${req.rating}` : ''}: recombination needs at least 3`,
+        `only ${p.pool.length} real ${req.sentiment} review(s) match${req.category ? ` category "${req.category}"` : ''}${req.rating ? ` with rating ${req.rating}` : ''}: recombination needs at least 3${known.length ? `; categories with enough: ${known.join(', ')}` : ''}`,
         'category',
       );
     }
@@ -302,7 +317,7 @@ export class RecombineGenerator implements SynthGenerator {
         if (!sentence) continue;
         if (total() + words(sentence) > hi && !(aspect && parts.length <= 1)) continue;
         if (!(await gated(sentence))) continue;
-        if (good && !isGoodPoint(await this.scoresOf(sentence))) continue;
+        if (good && !isGoodPoint(sentence, await this.scoresOf(sentence))) continue;
         return { i, sentence };
       }
       return undefined;
@@ -312,7 +327,7 @@ export class RecombineGenerator implements SynthGenerator {
     // A neutral review's last sentence is a good point when none came before (check list NEU-1: mixed, not a run of
     // complaints), if the judge finds one (polarity.ts isGoodPoint).
     const noGoodYet = async () => {
-      for (const p of parts) if (isGoodPoint(await this.scoresOf(p.sentence))) return false;
+      for (const p of parts) if (isGoodPoint(p.sentence, await this.scoresOf(p.sentence))) return false;
       return true;
     };
     if (all.length > 0) {

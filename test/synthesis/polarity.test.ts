@@ -23,6 +23,10 @@ describe('dealbreakers (check list POS-2)', () => {
     ['broke', 'It stopped working after a week.'],
     ['not recommended', 'I would not recommend this seller.'],
     ['not recommended', "Wouldn't buy it again."],
+    ['a hope not met', "Had it been shorter I'd have kept it."],
+    ['a hope not met', 'I would have loved this dress if the bust were more fitted.'],
+    ['a hope not met', 'I wanted so badly to love this top.'],
+    ['a hope not met', 'I was hoping to wear them to a dinner party!'],
   ])('%s: "%s"', (_kind, sentence) => {
     expect(isDealbreaker(sentence)).toBe(true);
   });
@@ -68,9 +72,21 @@ describe('pullsAgainst', () => {
 });
 
 describe('isGoodPoint', () => {
+  const leansPositive = { positive: 0.67, negative: 0.1, neutral: 0.23 };
   it('is a sentence the classifier leans positive on, above its negative reading', () => {
-    expect(isGoodPoint({ positive: 0.6, negative: 0.1, neutral: 0.3 })).toBe(true);
-    expect(isGoodPoint({ positive: 0.4, negative: 0.1, neutral: 0.5 })).toBe(false);
-    expect(isGoodPoint(undefined)).toBe(false);
+    expect(isGoodPoint('The print is pretty.', { positive: 0.6, negative: 0.1, neutral: 0.3 })).toBe(true);
+    expect(isGoodPoint('The print is pretty.', { positive: 0.4, negative: 0.1, neutral: 0.5 })).toBe(false);
+    expect(isGoodPoint('The print is pretty.', undefined)).toBe(false);
+  });
+
+  it('is never a dealbreaker, a hope not met or a wish, however the classifier reads it', () => {
+    // The production classifier reads "returned it!" as positive 0.67 (a new user's trial found it ending a review).
+    for (const s of [
+      'returned it!',
+      'being returned!',
+      'was hoping to wear them to a dinner party!',
+      'I wish it came in black.',
+    ])
+      expect(isGoodPoint(s, leansPositive)).toBe(false);
   });
 });

@@ -121,6 +121,11 @@ describe('recombination (no LLM)', () => {
     expect(out.edits).toEqual(['Love->Adore', 'love->adore']);
   });
 
+  it('keeps a swapped word\'s casing and article: "VERY" is never "Quite" mid-sentence, "a great" never "a excellent"', () => {
+    const out = swapWords('It is VERY bright and a great buy. An excellent lamp, Great value.', () => 0, 1);
+    expect(out.text).toBe('It is REALLY bright and a great buy. An excellent lamp, Excellent value.');
+  });
+
   it('leaves a degree word next to another alone ("really very soft" never becomes "quite very soft")', () => {
     const r = swapWords('It is really very soft and very warm.', () => 0, 1);
     expect(r.text).toBe('It is really very soft and really warm.');

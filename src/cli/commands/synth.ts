@@ -82,7 +82,10 @@ export function registerSynthCommands(program: Command): void {
       'recombine',
     )
     .option('--seed <n>', 'seed of the first review (review i uses seed + i)', int('--seed'), 1)
-    .option('--no-check', 'skip the label-consistency check by the production classifier')
+    .option(
+      '--no-check',
+      'skip the production classifier: no label-consistency check, and recombine gates sentences by its word rules only (no classifier reading, no neutral good-point rule), so the same seed gives other text',
+    )
     .option(
       '--artifact <file>',
       'the classifier that checks labels (default: the bundled artifacts/reviewlens-fusion.json)',
