@@ -157,7 +157,7 @@ interface Prepared {
  * review's later sentences start in lower case) when at least 3 such exist, else from the whole pool: a review begun
  * by a reviewer who types in lower case goes on in lower case, and a clothing review does not go on about a phone.
  * Within that group, sentences come first from the NEIGHBOURS reviews most like the opening's (tf-idf cosine of their
- * words), so a broad category ("general") does not mix products; the last sentence is a real review's ending (its
+ * words), so a broad category ("general") mixes fewer products (it still happens: check list COH-1); the last sentence is a real review's ending (its
  * last piece, which a quarter of real reviews leave unpunctuated) when one fits. Every sentence, the opening included,
  * passes the sentence-level polarity gate (polarity.ts `pullsAgainst`: no dealbreaker in a positive review, no
  * unqualified praise in a negative one, no strong verdict in a neutral one), read by `options.judge` (the production
