@@ -25,11 +25,11 @@ import { loadEncoders, parseArtifact } from '../src/models/index.js';
 import { Analyzer } from '../src/sentiment/index.js';
 import { BUNDLED_ARTIFACT } from '../src/server/index.js';
 import {
+  analyzerJudge,
   LlmGenerator,
   loadSourceReviews,
   RecombineGenerator,
   readSyntheticJsonl,
-  type SentimentJudge,
   type SynthGenerator,
   type SynthLength,
   stripPromptLeaks,
@@ -66,13 +66,7 @@ let carried: { lines: string[]; made: string; leaky: number } | undefined;
 
 if (!REUSE) {
   const analyzer = new Analyzer(artifact, enc, { ...cfg.limits }, false);
-  const judge: SentimentJudge = {
-    model: judgeModel,
-    async judge(text) {
-      const a = await analyzer.analyze({ text });
-      return { label: a.sentiment, confidence: a.confidence, scores: a.scores };
-    },
-  };
+  const judge = analyzerJudge(analyzer);
   const lines: string[] = [];
   const earlier: string[] = [];
   if (KEEP_LLM) {

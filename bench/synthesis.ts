@@ -20,10 +20,10 @@ import { loadEncoders, parseArtifact } from '../src/models/index.js';
 import { Analyzer } from '../src/sentiment/index.js';
 import { BUNDLED_ARTIFACT } from '../src/server/index.js';
 import {
+  analyzerJudge,
   LlmGenerator,
   loadSourceReviews,
   RecombineGenerator,
-  type SentimentJudge,
   type SyntheticReview,
   type SynthGenerator,
   type SynthSummary,
@@ -46,13 +46,7 @@ const corpus = loadSourceReviews(sharedDataDir());
 const artifact = parseArtifact(readFileSync(BUNDLED_ARTIFACT), BUNDLED_ARTIFACT);
 const enc = await loadEncoders({ modelsDir: cfg.models.dir, threads: cfg.models.threads, ...artifact.encoders });
 const analyzer = new Analyzer(artifact, enc, { ...cfg.limits }, false);
-const judge: SentimentJudge = {
-  model: `${artifact.name}@${artifact.version}`,
-  async judge(text) {
-    const a = await analyzer.analyze({ text });
-    return { label: a.sentiment, confidence: a.confidence, scores: a.scores };
-  },
-};
+const judge = analyzerJudge(analyzer);
 
 interface Row {
   generator: string;

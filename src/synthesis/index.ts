@@ -8,6 +8,7 @@ export {
   sentimentOfRating,
 } from './corpus.js';
 export { Deduper, jaccard, normalise, trigrams } from './dedup.js';
+export { analyzerJudge, type TextAnalyzer } from './judge.js';
 export { LlmGenerator, stripPromptLeaks, synthMessages } from './llm-generator.js';
 export * from './photos/index.js';
 export { AGAINST, isDealbreaker, isGoodPoint, pullsAgainst } from './polarity.js';

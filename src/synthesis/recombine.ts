@@ -53,21 +53,17 @@ export function swapWords(text: string, rand: () => number, p = 0.5): { text: st
   const out = text.replace(/\b[A-Za-z]+\b/g, (w, at: number) => {
     const alts = SWAPS[w.toLowerCase()];
     if (!alts || rand() >= p) return w;
-    const previous = () => /([A-Za-z]+)\W*$/.exec(text.slice(0, at))?.[1]?.toLowerCase();
-    if (w.toLowerCase() === 'love') {
-      const before = previous();
-      if (before && BEFORE_NOUN_LOVE.has(before)) return w;
-    }
+    // The word before this one, lower-cased (undefined at the start).
+    const before = /([A-Za-z]+)\W*$/.exec(text.slice(0, at))?.[1]?.toLowerCase();
+    if (w.toLowerCase() === 'love' && before && BEFORE_NOUN_LOVE.has(before)) return w;
     if (INTENSIFIERS.has(w.toLowerCase())) {
-      const before = previous();
       const after = /^\W*([A-Za-z]+)/.exec(text.slice(at + w.length))?.[1]?.toLowerCase();
       if ((before && INTENSIFIERS.has(before)) || (after && INTENSIFIERS.has(after))) return w;
     }
     let alt = alts[Math.floor(rand() * alts.length)] as string;
     // "a great" must not become "a excellent": no swap that changes the article the word takes.
-    const article = previous();
     const vowel = (x: string) => /^[aeiou]/i.test(x);
-    if ((article === 'a' || article === 'an') && vowel(w) !== vowel(alt)) return w;
+    if ((before === 'a' || before === 'an') && vowel(w) !== vowel(alt)) return w;
     // The word's own casing: "VERY" -> "QUITE" (not "Quite" mid-sentence), "Great" -> "Excellent".
     if (w.length > 1 && w === w.toUpperCase()) alt = alt.toUpperCase();
     else if (w[0] && w[0] === w[0].toUpperCase()) alt = alt[0]?.toUpperCase() + alt.slice(1);

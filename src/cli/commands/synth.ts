@@ -106,9 +106,8 @@ export function registerSynthCommands(program: Command): void {
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (o: SynthOpts) => {
       const cfg = cliConfig(program, { 'log.level': 'silent' });
-      const { ASPECTS, checkRequest, LlmGenerator, loadSourceReviews, RecombineGenerator, synthesize } = await import(
-        '../../synthesis/index.js'
-      );
+      const { analyzerJudge, ASPECTS, checkRequest, LlmGenerator, loadSourceReviews, RecombineGenerator, synthesize } =
+        await import('../../synthesis/index.js');
       const aspects = o.aspects
         ?.split(',')
         .map((a) => a.trim().toLowerCase())
@@ -158,13 +157,7 @@ export function registerSynthCommands(program: Command): void {
         const artifact = parseArtifact(readFileSync(file), file);
         const encoders = await loadArtifactEncoders(cfg.models, artifact);
         const analyzer = new Analyzer(artifact, encoders, { ...cfg.limits }, false);
-        judge = {
-          model: `${artifact.name}@${artifact.version}`,
-          async judge(text: string) {
-            const a = await analyzer.analyze({ text });
-            return { label: a.sentiment, confidence: a.confidence, scores: a.scores };
-          },
-        };
+        judge = analyzerJudge(analyzer);
       }
       let generator: InstanceType<typeof RecombineGenerator> | InstanceType<typeof LlmGenerator>;
       if (o.generator === 'llm') {

@@ -7,6 +7,7 @@ import { textLlmClient, textLlmStatus } from '../../llm/index.js';
 import { Analyzer } from '../../sentiment/index.js';
 import type { NewReview } from '../../storage/index.js';
 import {
+  analyzerJudge,
   attachPhotos,
   httpImageGenerator,
   type ImageGenerator,
@@ -16,7 +17,6 @@ import {
   productPhotoPool,
   RealPhotoPairing,
   RecombineGenerator,
-  type SentimentJudge,
   type SourceReview,
   type SyntheticReview,
   type SynthSummary,
@@ -219,13 +219,7 @@ export const synthesizeStep: PipelineStep = {
 
     const artifact = await services.registry.production();
     const analyzer = new Analyzer(artifact, await services.encoders(), { ...services.config.limits }, true);
-    const judge: SentimentJudge = {
-      model: `${artifact.name}@${artifact.version}`,
-      async judge(text) {
-        const a = await analyzer.analyze({ text });
-        return { label: a.sentiment, confidence: a.confidence, scores: a.scores };
-      },
-    };
+    const judge = analyzerJudge(analyzer);
 
     // The LLM, when asked for and available; every way it can fail ends in recombination.
     const notes: string[] = [];
