@@ -15,6 +15,7 @@
 import { join } from 'node:path';
 import { loadConfig } from '../src/core/index.js';
 import { machineLine, writeSection } from '../src/evaluation/index.js';
+import { INNER_DIM, INNER_LAYER } from '../src/models/index.js';
 import {
   chooseThreshold,
   DAMAGE_RECIPE,
@@ -45,6 +46,14 @@ const data = await loadDamageData({
   log,
   flip: true,
 });
+// The same photos as inner-layer features (same feature cache): the candidate input of bench:damage-layers.
+const innerData = await loadDamageData({
+  modelsDir: cfg.models.dir,
+  cacheDir: join(ROOT, '.cache', 'features'),
+  threads: 1,
+  log,
+  input: 'inner',
+});
 const { items, mvsa } = data;
 const y = items.map((it) => it.y);
 const sources = [...new Set(items.map((it) => it.source))];
@@ -58,6 +67,8 @@ interface Variant {
   head: DamageHeadOptions;
   background?: 'all' | 300;
   flip?: boolean;
+  /** Read the inner-layer features instead of the recipe's input. */
+  inner?: boolean;
 }
 const kept = DAMAGE_RECIPE.head;
 const variants: Variant[] = [
@@ -68,6 +79,7 @@ const variants: Variant[] = [
   ...[0.01, 0.1, 1].map((l2) => ({ name: `L2 ${l2}, step 0.001`, head: { ...kept, l2, learningRate: 0.001 } })),
   { name: 'L2 10, step 0.0001', head: { ...kept, l2: 10, learningRate: 0.0001 } },
   { name: '**kept**: L2 3, step 0.0003, balanced class weights', head: kept },
+  { name: `kept, on the inner-layer features (${INNER_LAYER}, mean; not served yet)`, head: kept, inner: true },
   { name: 'kept, shuffling seed 2', head: { ...kept, seed: 2 } },
   { name: 'L2 1, step 0.01, shuffling seed 2', head: { ...kept, l2: 1, learningRate: 0.01, seed: 2 } },
   { name: 'L2 1, step 0.01, shuffling seed 3', head: { ...kept, l2: 1, learningRate: 0.01, seed: 3 } },
@@ -80,8 +92,11 @@ const every = (xs: Float32Array[], n: number) => xs.filter((_, i) => i % Math.fl
 const expRows: string[] = [];
 for (const v of variants) {
   log(`LOSO: ${v.name}`);
-  const background = v.background === 'all' ? mvsa.train : v.background ? every(mvsa.train, v.background) : [];
-  const r = leaveOneSourceOut(items, { head: v.head, flip: v.flip ?? false, background, probes: [mvsa.val] });
+  const d = v.inner ? innerData : data;
+  const bg = d.mvsa.train;
+  const background = v.background === 'all' ? bg : v.background ? every(bg, v.background) : [];
+  if (d.items.length !== items.length) throw new Error('pooled and inner data hold different photos');
+  const r = leaveOneSourceOut(d.items, { head: v.head, flip: v.flip ?? false, background, probes: [d.mvsa.val] });
   const dmg = r.margins.filter((_, i) => y[i] === 1);
   const intact = r.margins.filter((_, i) => y[i] === 0);
   const val = r.probeMargins[0] as number[];
@@ -137,6 +152,13 @@ for (const gv of gateVariants) {
   }
 }
 
+// --- Measured, not served yet: the kept recipe on the inner-layer features, threshold from both protocols. ---
+log('the inner-layer recipe (not served yet): LOSO and CV at its thresholds');
+const innerRecipe = { ...DAMAGE_RECIPE, input: 'inner' as const, thresholdFrom: 'both' as const };
+const im = fitDamageModel(innerData, innerRecipe, log);
+const innerLine = (pr: ProtocolMetrics) =>
+  `recall ${pct(pr.pooled.damagedRecall)} at intact FPR ${pct(pr.pooled.intactFalsePositiveRate)} (gate pass ${pct(pr.pooled.gatePassRate)})`;
+
 // --- The kept recipe in full (what trainDamageModel returns). ---
 log('the kept recipe: LOSO and within-source CV, Platt scaling, gate and damage thresholds, final heads');
 const model = fitDamageModel(data as DamageData, DAMAGE_RECIPE, log);
@@ -158,7 +180,8 @@ const md = `## Damaged-product photo head, leave-one-source-out (issue: a photo 
 Command: \`npm run bench:damage-photo\`. Data: \`../shared/data/product-photos\` (${items.length} photos, ${nD} damaged /
 ${items.length - nD} intact, ${sources.length} sources) and MVSA-Single photos as ordinary review photos (fixed split: train ${mvsa.train.length},
 validation ${mvsa.val.length}, test ${mvsa.test.length}). Input: the 1280-d pooled MobileNetV2 vector (\`mobilenet_v2-nsfwjs\`) of the photo, the
-one the served model computes; heads: 2-class SoftmaxHeads, seeded. Machine: ${machineLine()}.
+one the served model computes (one row reads the inner-layer features of the layer scan above instead: \`${INNER_LAYER}\`, averaged, ${INNER_DIM} values);
+heads: 2-class SoftmaxHeads, seeded. Machine: ${machineLine()}.
 
 **Two protocols.** LOSO: every number comes from heads that never saw a photo of the held-out source, and here that
 source is also the only one of its category (except parcel and box, both cardboard): holding out the fruit source
@@ -197,11 +220,22 @@ pooled damaged recall and intact FPR of "gate passes and P(damaged) >= t", MVSA 
 |---|---|---|---|---|---|---|---|---|---|---|
 ${gateRows.join('\n')}
 
+### Measured, not served yet: the same recipe on the inner-layer features
+
+Both heads on \`${INNER_LAYER}\` (mean), the damage threshold the higher of the LOSO and CV choices (with these features the
+LOSO choice alone, ${f3(im.metrics.loso.ownThreshold)}, sits below the CV choice, ${f3(im.metrics.cv.ownThreshold)}, and would flag more than the budget of intact photos in CV): gate threshold ${f3(im.gate?.threshold ?? Number.NaN)},
+damage threshold ${f3(im.threshold)}. LOSO: ${innerLine(im.metrics.loso)}; CV: ${innerLine(im.metrics.cv)}; mean LOSO AUC
+${f3(im.metrics.losoAucMean)}; MVSA-Single test called damaged ${pct(im.metrics.background.testFalseDamagedRate)}. Against the served recipe below (LOSO
+${innerLine(m.loso)}; CV ${innerLine(m.cv)}), each at its own threshold. Serving it needs a retrain of the
+shipped artifact (the image encoder already returns these features, \`ImageEncoding.inner\`, and the model format reads them:
+\`damage.input\`).
+
 ### The kept recipe, per source (both protocols at the served thresholds)
 
 Served: gate threshold **${f3(gateT)}** (P(product) of the gate head; MVSA validation pass rate ${pct(m.loso.mvsaValGatePassRate)} over the LOSO gates), damage
-threshold **${f3(model.threshold)}** (calibrated P(damaged), chosen on the gated ${DAMAGE_RECIPE.thresholdFrom.toUpperCase()} scores at intact FPR <= ${pct(DAMAGE_RECIPE.maxIntactFalsePositiveRate)}; the
-CV scores would choose ${f3(m.cv.ownThreshold)}, giving pooled CV recall ${pct(m.cv.ownPooled.damagedRecall)} at intact FPR ${pct(m.cv.ownPooled.intactFalsePositiveRate)}). A photo is called damaged when both pass.
+threshold **${f3(model.threshold)}** (calibrated P(damaged): ${DAMAGE_RECIPE.thresholdFrom === 'both' ? 'the higher of the thresholds chosen on the gated LOSO and CV scores' : `chosen on the gated ${DAMAGE_RECIPE.thresholdFrom.toUpperCase()} scores`} at intact FPR <= ${pct(DAMAGE_RECIPE.maxIntactFalsePositiveRate)}; the
+LOSO scores alone would choose ${f3(m.loso.ownThreshold)} (pooled LOSO recall ${pct(m.loso.ownPooled.damagedRecall)} at intact FPR ${pct(m.loso.ownPooled.intactFalsePositiveRate)}), the
+CV scores ${f3(m.cv.ownThreshold)} (pooled CV recall ${pct(m.cv.ownPooled.damagedRecall)} at intact FPR ${pct(m.cv.ownPooled.intactFalsePositiveRate)})). A photo is called damaged when both pass.
 
 | source | category | n damaged / intact | damage AUC LOSO / CV | gate pass LOSO | gate pass CV | damaged recall LOSO | damaged recall CV | intact FPR LOSO | intact FPR CV |
 |---|---|---|---|---|---|---|---|---|---|
@@ -210,16 +244,16 @@ ${srcRows.join('\n')}
 
 - Ordinary photos: MVSA-Single validation called damaged ${pct(m.loso.mvsaValFalseDamagedRate)} (LOSO heads, x6) / ${pct(m.cv.mvsaValFalseDamagedRate)} (CV heads, x5);
   **test: gate pass ${pct(m.background.testGatePassRate)}, called damaged ${pct(m.background.testFalseDamagedRate)}** (n=${m.background.nTest}, final heads; never used for a choice).
-- The LOSO threshold is chosen on the same pooled scores it is reported on (no nested re-choice per source), so
-  the LOSO per-source rates are slightly optimistic for the threshold, and the CV rates are reported at the LOSO threshold.
+- Each protocol's threshold is chosen on the same pooled scores it is reported on (no nested re-choice per source), so
+  the per-source rates are slightly optimistic for the threshold; both protocols are reported at the served threshold.
 - Platt scaling on the LOSO margins: P(damaged) = sigmoid(${m.calibration.a.toFixed(3)} * margin ${m.calibration.b >= 0 ? '+' : '-'} ${Math.abs(m.calibration.b).toFixed(3)}),
   folded into the served head. Log-loss ${f3(m.calibration.logLossBefore)} -> ${f3(m.calibration.logLossAfter)}, ECE ${f3(m.calibration.eceBefore)} -> ${f3(m.calibration.eceAfter)}.
 - Issue targets (damaged -> negative >= 80%, intact stays positive >= 90%), sources meeting recall >= 80% / intact FPR <= 10%:
   LOSO ${targetCount(m.loso)}; CV ${targetCount(m.cv)}.
 - Reading: the gate does its job for ordinary photos (MVSA false-damaged stays low without an MVSA budget on the
   damage threshold), but it does not fix the damage head: across sources the gate itself is a source detector
-  (held-out sources pass it far less often than in CV), and the damage score's cross-source AUC is about 0.6-0.7,
-  so at 8% intact FPR the LOSO recall stays low. Within a known source the recall is much higher. The truth for a
+  (held-out sources pass it far less often than in CV), and the damage score's cross-source AUC is ${f3(m.losoAucMean)} (mean per
+  held-out source; ${f3(m.loso.pooled.auc)} pooled, where each source's scores sit on their own scale), so at 8% intact FPR the LOSO recall stays low. Within a known source the recall is much higher. The truth for a
   new source of a known category lies between the LOSO and CV columns; neither meets the 80% recall target.
   The served model (\`src/models/fusion.ts\`) overrules the text only when both the gate and the damage threshold pass.
 `;

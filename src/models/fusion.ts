@@ -50,9 +50,41 @@ export interface FusionComponents {
   damage?: {
     head: SoftmaxHeadJSON;
     threshold: number;
+    /** Which of the photo's vectors the head reads (PhotoInput; absent in older models: 'pooled'). */
+    input?: PhotoInput;
     /** "Is this a product photo at all" (2 classes, 1 = product photo): the damage check applies only past it. */
-    gate?: { head: SoftmaxHeadJSON; threshold: number };
+    gate?: { head: SoftmaxHeadJSON; threshold: number; input?: PhotoInput };
   };
+}
+
+/**
+ * Which of a photo's vectors a head reads: the image encoder's pooled vector (`pooled`), its inner-layer
+ * features (`inner`, ImageEncoding.inner), or both concatenated, pooled first (`both`).
+ */
+export type PhotoInput = 'pooled' | 'inner' | 'both';
+
+/** A photo's vectors as the fusion model reads them (an ImageEncoding; `inner` is needed only by heads that read it). */
+export interface PhotoVectors {
+  /** The image encoder's pooled vector (1280 values for MobileNetV2). */
+  vector: Float32Array;
+  /** The inner-layer features (ImageEncoding.inner). */
+  inner?: Float32Array;
+}
+
+/**
+ * The vector a head with `input` reads from a photo.
+ * @throws Error when the head reads inner-layer features and the photo has none (a caller that encoded
+ *   the photo with `encode` instead of `encodeWithInfo`).
+ */
+export function photoInput(photo: PhotoVectors, input: PhotoInput = 'pooled'): Float32Array {
+  if (input === 'pooled') return photo.vector;
+  if (!photo.inner)
+    throw new Error(`this model's damage check reads the photo's inner-layer features; encode it with encodeWithInfo`);
+  if (input === 'inner') return photo.inner;
+  const out = new Float32Array(photo.vector.length + photo.inner.length);
+  out.set(photo.vector);
+  out.set(photo.inner, photo.vector.length);
+  return out;
 }
 
 export interface TextParts {
@@ -187,6 +219,7 @@ export function generalMean(t: TextParts, temperature = 1): Float64Array {
   return out;
 }
 
+const photoInputJson = z.enum(['pooled', 'inner', 'both']);
 const anyJson = z.custom<SoftmaxHeadJSON>(
   (v) => typeof v === 'object' && v !== null && (v as { kind?: string }).kind === 'softmax',
 );
@@ -209,7 +242,10 @@ export const fusionComponentsSchema = z.object({
     .object({
       head: anyJson,
       threshold: z.number().min(0).max(1),
-      gate: z.object({ head: anyJson, threshold: z.number().min(0).max(1) }).optional(),
+      input: photoInputJson.optional(),
+      gate: z
+        .object({ head: anyJson, threshold: z.number().min(0).max(1), input: photoInputJson.optional() })
+        .optional(),
     })
     .optional(),
 });
@@ -287,7 +323,12 @@ export class FusionModel {
   readonly reviewMeta: SoftmaxHead | undefined;
   readonly sarcasmPlatt: PlattScaling | undefined;
   readonly damage:
-    | { head: SoftmaxHead; threshold: number; gate: { head: SoftmaxHead; threshold: number } | undefined }
+    | {
+        head: SoftmaxHead;
+        threshold: number;
+        input: PhotoInput;
+        gate: { head: SoftmaxHead; threshold: number; input: PhotoInput } | undefined;
+      }
     | undefined;
 
   /** Word vectors of `general_text_words` (undefined when the model reads MiniLM alone). */
@@ -321,8 +362,13 @@ export class FusionModel {
       ? {
           head: new SoftmaxHead(c.damage.head),
           threshold: c.damage.threshold,
+          input: c.damage.input ?? 'pooled',
           gate: c.damage.gate
-            ? { head: new SoftmaxHead(c.damage.gate.head), threshold: c.damage.gate.threshold }
+            ? {
+                head: new SoftmaxHead(c.damage.gate.head),
+                threshold: c.damage.gate.threshold,
+                input: c.damage.gate.input ?? 'pooled',
+              }
             : undefined,
         }
       : undefined;
@@ -365,9 +411,13 @@ export class FusionModel {
     return parts.review ?? generalMean(parts, this.textTemperature);
   }
 
-  /** Calibrated probability that a photo (its image-encoder vector) shows a damaged product. */
-  damageProbability(imageFeatures: Float32Array): number | undefined {
-    return this.damage ? (this.damage.head.predict(imageFeatures)[1] as number) : undefined;
+  /**
+   * Calibrated probability that a photo shows a damaged product (undefined when the model has no damage head).
+   * @throws Error when the head reads inner-layer features and `photo.inner` is missing (photoInput).
+   */
+  damageProbability(photo: PhotoVectors): number | undefined {
+    const dm = this.damage;
+    return dm ? (dm.head.predict(photoInput(photo, dm.input))[1] as number) : undefined;
   }
 
   /**
@@ -376,7 +426,7 @@ export class FusionModel {
    * negates ("no complaints") moves them toward positive (NEGATED_COMPLAINT_WEIGHT); a photo that shows a damaged product
    * then overrules both (damageOverride).
    */
-  predict(text: string, embedding: Float32Array, imageFeatures?: Float32Array): FusionOutput {
+  predict(text: string, embedding: Float32Array, photo?: PhotoVectors): FusionOutput {
     const parts = this.textParts(text, embedding);
     const rating = statedRating(text);
     // A stated rating is the reviewer's verdict; a negated complaint only counts when there is none.
@@ -385,13 +435,14 @@ export class FusionModel {
     const follow = (p: Float64Array) =>
       rating ? statedRatingAnswer(p, rating) : negated ? towardClass(p, 2, NEGATED_COMPLAINT_WEIGHT) : p;
     const textP = follow(this.textAnswer(parts));
-    if (!imageFeatures) return { text: textP, fused: textP, parts, ...rated };
-    const imageP = this.image.predict(imageFeatures);
+    if (!photo) return { text: textP, fused: textP, parts, ...rated };
+    const imageP = this.image.predict(photo.vector);
     const fused = follow(this.fusedMeta.predict(fusedMetaFeatures(parts, imageP)));
-    const damage = this.damageProbability(imageFeatures);
+    const damage = this.damageProbability(photo);
     if (damage === undefined) return { text: textP, image: imageP, fused, parts, ...rated };
     const dm = this.damage as NonNullable<FusionModel['damage']>;
-    const isProduct = !dm.gate || (dm.gate.head.predict(imageFeatures)[1] as number) >= dm.gate.threshold;
+    const isProduct =
+      !dm.gate || (dm.gate.head.predict(photoInput(photo, dm.gate.input))[1] as number) >= dm.gate.threshold;
     const override = isProduct && damage >= dm.threshold;
     // A photo that confidently shows a damaged product overrules the text: the answer moves toward
     // negative by the damage probability (so at or above the threshold it reads negative).

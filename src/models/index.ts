@@ -17,7 +17,14 @@ export {
   HumanImageEncoder,
   humanFeatureVector,
 } from './human-features.js';
-export { initTfWasm, MobileNetImageEncoder } from './image-encoder.js';
+export {
+  type ImageEncoding,
+  INNER_DIM,
+  INNER_LAYER,
+  initTfWasm,
+  loadMobileNetV2Graph,
+  MobileNetImageEncoder,
+} from './image-encoder.js';
 export {
   ACCEPTED_IMAGE_TYPES,
   checkImageBytes,

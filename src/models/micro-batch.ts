@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Encoder } from './encoder.js';
+import type { ImageEncoding } from './image-encoder.js';
 import type { DecodedImage } from './image-input.js';
 import type { Encoders } from './index.js';
 import type { TextEncoding } from './text-encoder.js';
@@ -187,6 +188,8 @@ export interface TextEncoderLike extends Encoder<string> {
 /** The image encoder's members the analyzer and the search use (what a batched image encoder keeps). */
 export interface ImageEncoderLike extends Encoder<DecodedImage> {
   readonly inputSize: number;
+  /** Both of each photo's vectors (pooled and inner layer) from one forward pass. */
+  encodeWithInfo(images: readonly DecodedImage[]): Promise<ImageEncoding[]>;
 }
 
 /** An encoder whose single-item calls go through a batcher, and that batcher (for metrics and tests). */
@@ -227,31 +230,33 @@ export function batchTextEncoder<T extends TextEncoderLike>(
 }
 
 /**
- * A drop-in for `inner` whose single-photo `encode([img])` calls from concurrent requests are served
- * together by one `inner.encode(imgs)` call; calls with several photos go to `inner` directly. A photo
- * of the wrong size is refused for its caller alone, before it could fail a whole batch. Same shape
- * as {@link batchTextEncoder}'s result.
+ * A drop-in for `inner` whose single-photo `encodeWithInfo([img])` / `encode([img])` calls from concurrent
+ * requests are served together by one `inner.encodeWithInfo(imgs)` call; calls with several photos go to
+ * `inner` directly. A photo of the wrong size is refused for its caller alone, before it could fail a
+ * whole batch. Same shape as {@link batchTextEncoder}'s result.
  */
 export function batchImageEncoder<T extends ImageEncoderLike>(
   inner: T,
   opts: BatchOptions = {},
-): Batched<T, DecodedImage, Float32Array> {
-  const batcher = new MicroBatcher<DecodedImage, Float32Array>({
-    run: (images) => inner.encode(images),
+): Batched<T, DecodedImage, ImageEncoding> {
+  const batcher = new MicroBatcher<DecodedImage, ImageEncoding>({
+    run: (images) => inner.encodeWithInfo(images),
     maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
     maxWaitMs: opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
     ...(opts.onBatch ? { onBatch: opts.onBatch } : {}),
   });
   const s = inner.inputSize;
-  const own: Pick<ImageEncoderLike, 'encode' | 'dispose'> = {
-    encode: async (images) => {
-      if (images.length !== 1) return inner.encode(images);
-      const img = images[0] as DecodedImage;
-      if (img.size !== s || img.pixels.length !== s * s * 3) {
-        throw new Error(`image encoder expects ${s}x${s}x3 input, got size ${img.size} (${img.pixels.length} values)`);
-      }
-      return [await batcher.submit(img)];
-    },
+  const encodeWithInfo = async (images: readonly DecodedImage[]): Promise<ImageEncoding[]> => {
+    if (images.length !== 1) return inner.encodeWithInfo(images);
+    const img = images[0] as DecodedImage;
+    if (img.size !== s || img.pixels.length !== s * s * 3) {
+      throw new Error(`image encoder expects ${s}x${s}x3 input, got size ${img.size} (${img.pixels.length} values)`);
+    }
+    return [await batcher.submit(img)];
+  };
+  const own: Pick<ImageEncoderLike, 'encode' | 'encodeWithInfo' | 'dispose'> = {
+    encodeWithInfo,
+    encode: async (images) => (await encodeWithInfo(images)).map((r) => r.vector),
     dispose: async () => {
       await batcher.drain();
       await inner.dispose();
@@ -273,7 +278,7 @@ export interface EncoderBatching {
   /** Drop-in {@link Encoders} for the analyzer and the search index. */
   encoders: Encoders;
   text: MicroBatcher<string, TextEncoding>;
-  image: MicroBatcher<DecodedImage, Float32Array>;
+  image: MicroBatcher<DecodedImage, ImageEncoding>;
   /** Items waiting per encoder, `{ text, image }`: the shape `ServerMetrics`' `queueDepth` takes. */
   queueDepth(): Record<string, number>;
 }

@@ -101,7 +101,7 @@ export class Analyzer implements SentimentAnalyzer {
     const [enc] = await this.encoders.text.encodeWithInfo([text]);
     if (!enc) throw new Error('text encoder returned nothing');
     lap('text_encoder');
-    const img = decoded ? (await this.encoders.image.encode([decoded]))[0] : undefined;
+    const img = decoded ? (await this.encoders.image.encodeWithInfo([decoded]))[0] : undefined;
     if (decoded && !img) throw new Error('image encoder returned nothing');
     if (decoded) lap('image_encoder');
     const s = this.fusion.predict(text, enc.vector, img);
@@ -116,7 +116,7 @@ export class Analyzer implements SentimentAnalyzer {
       model: this.model,
       evidence: { text: textEv, ...(imageEv ? { image: imageEv } : {}), fused: fusedEv, text_chunks: enc.chunks },
       mismatch: false,
-      vectors: { text: enc.vector, ...(img ? { image: img } : {}) },
+      vectors: { text: enc.vector, ...(img ? { image: img.vector } : {}) },
     };
     const { mismatch, sarcasm } = this.artifact.thresholds;
     // The words behind the text's own reading when the photo overruled it (they did not decide the answer).

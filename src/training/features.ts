@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Encoder } from '../models/encoder.js';
+import { type ImageEncoding, INNER_DIM, INNER_LAYER } from '../models/image-encoder.js';
 import type { DecodedImage } from '../models/image-input.js';
 import { decodeImage } from '../models/image-input.js';
 import type { Example } from './datasets.js';
@@ -12,6 +13,42 @@ import { type Split, stratifiedSplit } from './split.js';
 
 export const TEXT_ENCODER = 'all-MiniLM-L6-v2';
 export const IMAGE_ENCODER = 'mobilenet_v2-nsfwjs';
+/** Length of the image encoder's pooled vector (ImageEncoding.vector). */
+export const POOLED_DIM = 1280;
+/**
+ * Feature-cache name of a photo's two image-encoder vectors stored as one: the pooled vector (POOLED_DIM values)
+ * followed by the inner-layer features (INNER_DIM values). Split with photoVectors.
+ */
+export const PHOTO_FEATURES = `${IMAGE_ENCODER}+${INNER_LAYER}`;
+export const PHOTO_FEATURES_DIM = POOLED_DIM + INNER_DIM;
+
+/**
+ * An encoder adapter for imageFeatures whose vector is a photo's PHOTO_FEATURES (pooled, then inner), from
+ * one forward pass of `enc.encodeWithInfo`.
+ */
+export function photoFeatureEncoder(enc: {
+  inputSize: number;
+  encodeWithInfo(images: readonly DecodedImage[]): Promise<ImageEncoding[]>;
+}): { inputSize: number; encode(images: readonly DecodedImage[]): Promise<Float32Array[]> } {
+  return {
+    inputSize: enc.inputSize,
+    encode: async (images) =>
+      (await enc.encodeWithInfo(images)).map((e) => {
+        const out = new Float32Array(PHOTO_FEATURES_DIM);
+        out.set(e.vector);
+        out.set(e.inner, POOLED_DIM);
+        return out;
+      }),
+  };
+}
+
+/** Splits a PHOTO_FEATURES vector into the pooled and inner vectors (views, not copies). */
+export function photoVectors(v: Float32Array): ImageEncoding {
+  if (v.length !== PHOTO_FEATURES_DIM)
+    throw new Error(`photo features have ${v.length} values, not ${PHOTO_FEATURES_DIM}`);
+  return { vector: v.subarray(0, POOLED_DIM), inner: v.subarray(POOLED_DIM) };
+}
+
 /** The fixed, seeded, stratified MVSA-Single split, written into the repository (path from its root). */
 export const MVSA_SPLIT_FILE = 'data/splits/mvsa-single.json';
 export const MVSA_SPLIT_PATH = fileURLToPath(new URL(`../../${MVSA_SPLIT_FILE}`, import.meta.url));

@@ -18,7 +18,7 @@ import {
 } from '../models/fusion.js';
 import { NgramLogReg } from '../models/heads/ngram-logreg.js';
 import { SoftmaxHead, type SoftmaxHeadJSON } from '../models/heads/softmax.js';
-import { loadEncoders, loadWordVectorAsset } from '../models/index.js';
+import { type ImageEncoding, loadEncoders, loadWordVectorAsset } from '../models/index.js';
 import type { SafeFetcher } from '../net/index.js';
 import { composeReviews } from './augment.js';
 import { productPolaritySets } from './corpora.js';
@@ -26,7 +26,18 @@ import { trainDamageModel } from './damage.js';
 import { type Example, loadMvsa, sharedDataDir } from './datasets.js';
 import { ECOMMERCE_SPLIT_FILE, type EcommerceData, loadEcommerce, type ReviewExample } from './ecommerce.js';
 import { FeatureCache } from './feature-cache.js';
-import { IMAGE_ENCODER, imageFeatures, MVSA_SPLIT_FILE, mvsaSplit, TEXT_ENCODER, textFeatures } from './features.js';
+import {
+  IMAGE_ENCODER,
+  imageFeatures,
+  MVSA_SPLIT_FILE,
+  mvsaSplit,
+  PHOTO_FEATURES,
+  PHOTO_FEATURES_DIM,
+  photoFeatureEncoder,
+  photoVectors,
+  TEXT_ENCODER,
+  textFeatures,
+} from './features.js';
 import { argmax, classWeights, memoLexicon, stratifiedFoldsOf, trainReviewText, Z_CLIP } from './review-model.js';
 import { type SarcasmModel, trainSarcasm } from './sarcasm.js';
 import { stratifiedSplit } from './split.js';
@@ -170,10 +181,11 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     image: IMAGE_ENCODER,
   });
   const embOf = new Map<string, Float32Array>();
-  const imgOf = new Map<string, Float32Array>();
+  // Each photo's pooled and inner-layer vectors (the image head reads the pooled one, the damage check the inner).
+  const imgOf = new Map<string, ImageEncoding>();
   try {
     const tcache = new FeatureCache(opts.cacheDir, TEXT_ENCODER, enc.text.dim);
-    const icache = new FeatureCache(opts.cacheDir, IMAGE_ENCODER, enc.image.dim);
+    const icache = new FeatureCache(opts.cacheDir, PHOTO_FEATURES, PHOTO_FEATURES_DIM);
     if (opts.augment && !base) ecom.train.push(...composeReviews(ecom.train, { seed }));
     // Synthetic reviews join the training split last (composed reviews are made from real ones only).
     if (synthetic) ecom.train.push(...synthetic.used);
@@ -187,7 +199,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     const withPhoto = inDomain.filter((e) => e.image);
     log(`photo features for ${withPhoto.length} photos`);
     const iv = await imageFeatures(
-      enc.image,
+      photoFeatureEncoder(enc.image),
       icache,
       withPhoto.map((e) => e.image as string),
       log,
@@ -196,7 +208,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     );
     withPhoto.forEach((e, i) => {
       const v = iv[i];
-      if (v) imgOf.set(e.id, v);
+      if (v) imgOf.set(e.id, photoVectors(v));
     });
   } finally {
     await enc.text.dispose();
@@ -295,27 +307,27 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     const restI = withImg(rest);
     if (!photoOk) continue;
     const im = SoftmaxHead.train(
-      restI.map((e) => imgOf.get(e.id) as Float32Array),
+      restI.map((e) => (imgOf.get(e.id) as ImageEncoding).vector),
       ys(restI),
       3,
       {
         ...photoOpts,
-        validation: { x: withImg(val).map((e) => imgOf.get(e.id) as Float32Array), y: ys(withImg(val)) },
+        validation: { x: withImg(val).map((e) => (imgOf.get(e.id) as ImageEncoding).vector), y: ys(withImg(val)) },
       },
     );
-    for (const e of withImg(inFold)) imageOof.set(e.id, im.predict(imgOf.get(e.id) as Float32Array));
+    for (const e of withImg(inFold)) imageOof.set(e.id, im.predict((imgOf.get(e.id) as ImageEncoding).vector));
   }
   log('in-domain heads on the whole train split');
   const domain = SoftmaxHead.train(emb(train), yTrain, 3, { ...domainOpts, validation: { x: emb(val), y: ys(val) } });
   const trainI = withImg(train);
   const image = photoOk
     ? SoftmaxHead.train(
-        trainI.map((e) => imgOf.get(e.id) as Float32Array),
+        trainI.map((e) => (imgOf.get(e.id) as ImageEncoding).vector),
         ys(trainI),
         3,
         {
           ...photoOpts,
-          validation: { x: withImg(val).map((e) => imgOf.get(e.id) as Float32Array), y: ys(withImg(val)) },
+          validation: { x: withImg(val).map((e) => (imgOf.get(e.id) as ImageEncoding).vector), y: ys(withImg(val)) },
         },
       )
     : new SoftmaxHead((base as FusionArtifact).components.image);
@@ -344,7 +356,7 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     return p;
   };
   const imageP = (e: Example, oof: boolean) =>
-    oof ? (imageOof.get(e.id) as Float64Array) : image.predict(imgOf.get(e.id) as Float32Array);
+    oof ? (imageOof.get(e.id) as Float64Array) : image.predict((imgOf.get(e.id) as ImageEncoding).vector);
   const tX = (es: Example[], oof: boolean) => es.map((e) => textMetaFeatures(parts(e, oof)));
   const fX = (es: Example[], oof: boolean) => withImg(es).map((e) => fusedMetaFeatures(parts(e, oof), imageP(e, oof)));
   // An in-domain text meta head (MVSA train, out-of-fold) is trained for the benchmark only: it is the
@@ -429,7 +441,8 @@ export async function trainMultimodal(opts: MultimodalOptions): Promise<FusionAr
     damage = {
       head: compact(d.head),
       threshold: d.threshold,
-      ...(gateOf(d) ? { gate: { head: compact(gateOf(d).head), threshold: gateOf(d).threshold } } : {}),
+      input: d.input,
+      ...(gateOf(d) ? { gate: { head: compact(gateOf(d).head), threshold: gateOf(d).threshold, input: d.input } } : {}),
     };
     damageMetrics = d.metrics;
   }

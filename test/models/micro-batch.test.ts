@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveAsset } from '../../src/models/assets.js';
+import type { ImageEncoding } from '../../src/models/image-encoder.js';
 import type { DecodedImage } from '../../src/models/image-input.js';
 import {
   batchedEncoders,
@@ -236,9 +237,15 @@ class FakeImageEncoder implements ImageEncoderLike {
   readonly inputSize = 2;
   calls = 0;
   async encode(images: readonly DecodedImage[]): Promise<Float32Array[]> {
+    return (await this.encodeWithInfo(images)).map((e) => e.vector);
+  }
+  async encodeWithInfo(images: readonly DecodedImage[]): Promise<ImageEncoding[]> {
     this.calls++;
     await sleep(5);
-    return images.map((img) => Float32Array.from([img.pixels.reduce((a, b) => a + b, 0)]));
+    return images.map((img) => {
+      const sum = img.pixels.reduce((a, b) => a + b, 0);
+      return { vector: Float32Array.from([sum]), inner: Float32Array.from([-sum]) };
+    });
   }
   async dispose(): Promise<void> {}
 }
@@ -284,6 +291,15 @@ describe('batched encoders', () => {
     expect(r[0]).toEqual({ status: 'fulfilled', value: [Float32Array.from([12])] });
     expect(r[1]?.status).toBe('rejected');
     expect(r[2]).toEqual({ status: 'fulfilled', value: [Float32Array.from([24])] });
+    expect(inner.calls).toBe(1);
+  });
+
+  it("serve a photo's pooled and inner vectors together from one shared call", async () => {
+    const inner = new FakeImageEncoder();
+    const { encoder } = batchImageEncoder(inner, { maxBatch: 8, maxWaitMs: 5 });
+    const [a, b] = await Promise.all([encoder.encodeWithInfo([photo(1)]), encoder.encodeWithInfo([photo(2)])]);
+    expect(a).toEqual([{ vector: Float32Array.from([12]), inner: Float32Array.from([-12]) }]);
+    expect(b).toEqual([{ vector: Float32Array.from([24]), inner: Float32Array.from([-24]) }]);
     expect(inner.calls).toBe(1);
   });
 

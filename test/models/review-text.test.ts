@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   damageOverride,
+  photoInput,
   REVIEW_FEATURE_NAMES,
   reviewFeatures,
   STATED_RATING_WEIGHT,
@@ -131,6 +132,20 @@ describe('reviewFeatures', () => {
     const col = (n: string) => x[REVIEW_FEATURE_NAMES.indexOf(n as (typeof REVIEW_FEATURE_NAMES)[number])] as number;
     expect(col('max_clause_neg')).toBeCloseTo(0.95, 5);
     expect(col('log_p_last_neg')).toBeCloseTo(Math.log(0.95), 5);
+  });
+});
+
+describe('photoInput', () => {
+  const photo = { vector: Float32Array.from([1, 2]), inner: Float32Array.from([3]) };
+  it('gives a head the vector it reads: pooled, inner, or both with pooled first', () => {
+    expect(photoInput(photo, 'pooled')).toEqual(Float32Array.from([1, 2]));
+    expect(photoInput(photo)).toEqual(Float32Array.from([1, 2]));
+    expect(photoInput(photo, 'inner')).toEqual(Float32Array.from([3]));
+    expect(photoInput(photo, 'both')).toEqual(Float32Array.from([1, 2, 3]));
+  });
+  it('refuses a head that reads inner features of a photo encoded without them', () => {
+    expect(() => photoInput({ vector: photo.vector }, 'inner')).toThrow(/inner-layer features/);
+    expect(photoInput({ vector: photo.vector }, 'pooled')).toEqual(photo.vector);
   });
 });
 

@@ -199,7 +199,7 @@ function gatedData(): DamageData {
   const rand = seededRandom(31);
   const ordinary = (n: number) =>
     Array.from({ length: n }, () => Float32Array.from({ length: 8 }, (_, j) => (j >= 4 ? 4 : 0) + (rand() - 0.5) * 2));
-  return { items, mvsa: { train: ordinary(80), val: ordinary(40), test: ordinary(40) } };
+  return { input: 'pooled', items, mvsa: { train: ordinary(80), val: ordinary(40), test: ordinary(40) } };
 }
 
 describe('withinSourceFolds', () => {
@@ -291,5 +291,10 @@ describe('fitDamageModel with a gate', () => {
     const noGate = fitDamageModel(d, { ...recipe, gate: null }, () => {});
     expect(noGate.gate).toBeUndefined();
     expect(noGate.metrics.loso.pooled.gatePassRate).toBe(1);
+    expect(a.input).toBe('pooled');
+    const both = fitDamageModel(d, { ...recipe, thresholdFrom: 'both' }, () => {});
+    expect(both.threshold).toBe(Math.max(both.metrics.loso.ownThreshold, both.metrics.cv.ownThreshold));
+    // Vectors of one kind never reach heads meant for the other.
+    expect(() => fitDamageModel(d, { ...recipe, input: 'inner' }, () => {})).toThrow(/pooled photo vectors/);
   });
 });
