@@ -66,10 +66,12 @@ export async function loadMobileNetV2Graph(assetDir: string): Promise<tf.LayersM
 /**
  * The inner layer whose spatially averaged activations are the photo's `inner` features: MobileNetV2's
  * block 13 expansion (14 x 14 x 576, after ReLU6), below nsfwjs's fine-tuned top. Chosen leave-one-source-out
- * on product-photos for the damaged-product check (tmp experiment recorded in docs/benchmarks.md, "Damaged-product
- * photo head": mean LOSO ROC AUC 0.822 against 0.743 for the pooled 1280-d output).
+ * on product-photos for the damaged-product check (`npm run bench:damage-layers`: mean LOSO ROC AUC 0.822 against
+ * 0.743 for the pooled 1280-d output).
  */
 export const INNER_LAYER = 'block_13_expand_relu';
+/** Length of the pooled vector (`encode`'s output, ImageEncoding.vector). */
+export const POOLED_DIM = 1280;
 /** Length of the `inner` vector (the channels of INNER_LAYER). */
 export const INNER_DIM = 576;
 
@@ -88,7 +90,7 @@ export interface ImageEncoding {
  * shard); they are verified by sha256 before they are loaded.
  */
 export class MobileNetImageEncoder implements Encoder<DecodedImage> {
-  readonly dim = 1280;
+  readonly dim = POOLED_DIM;
   readonly innerDim = INNER_DIM;
   readonly inputSize = 224;
   private constructor(

@@ -24,6 +24,7 @@ export {
   initTfWasm,
   loadMobileNetV2Graph,
   MobileNetImageEncoder,
+  POOLED_DIM,
 } from './image-encoder.js';
 export {
   ACCEPTED_IMAGE_TYPES,

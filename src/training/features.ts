@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Encoder } from '../models/encoder.js';
-import { type ImageEncoding, INNER_DIM, INNER_LAYER } from '../models/image-encoder.js';
+import { photoInput } from '../models/fusion.js';
+import { type ImageEncoding, INNER_DIM, INNER_LAYER, POOLED_DIM } from '../models/image-encoder.js';
 import type { DecodedImage } from '../models/image-input.js';
 import { decodeImage } from '../models/image-input.js';
 import type { Example } from './datasets.js';
@@ -13,8 +14,6 @@ import { type Split, stratifiedSplit } from './split.js';
 
 export const TEXT_ENCODER = 'all-MiniLM-L6-v2';
 export const IMAGE_ENCODER = 'mobilenet_v2-nsfwjs';
-/** Length of the image encoder's pooled vector (ImageEncoding.vector). */
-export const POOLED_DIM = 1280;
 /**
  * Feature-cache name of a photo's two image-encoder vectors stored as one: the pooled vector (POOLED_DIM values)
  * followed by the inner-layer features (INNER_DIM values). Split with photoVectors.
@@ -32,13 +31,7 @@ export function photoFeatureEncoder(enc: {
 }): { inputSize: number; encode(images: readonly DecodedImage[]): Promise<Float32Array[]> } {
   return {
     inputSize: enc.inputSize,
-    encode: async (images) =>
-      (await enc.encodeWithInfo(images)).map((e) => {
-        const out = new Float32Array(PHOTO_FEATURES_DIM);
-        out.set(e.vector);
-        out.set(e.inner, POOLED_DIM);
-        return out;
-      }),
+    encode: async (images) => (await enc.encodeWithInfo(images)).map((e) => photoInput(e, 'both')),
   };
 }
 
