@@ -572,8 +572,9 @@ export const GATE_HEAD_DEFAULTS: DamageHeadOptions = {
  * better on held-out sources.
  *
  * Measured, not yet served: `input: 'inner'` (MobileNetV2's block 13, bench:damage-layers) raises the mean LOSO
- * ROC AUC from 0.743 to 0.822, and with `thresholdFrom: 'both'` (the LOSO threshold alone flags 13.1% of intact
- * photos in within-source CV with those features) pooled CV recall from 42.1% to 60.0% at intact FPR 7.9%. It needs
+ * ROC AUC from 0.743 to 0.822, and with `thresholdFrom: 'both'` (with those features the LOSO threshold sits below
+ * the CV one, so it alone would flag more intact photos in CV than the budget) pooled CV recall from 42.1% to 60.0% at
+ * intact FPR 7.9%. It needs
  * a retrain of the shipped artifact (the bench's "inner" row has the figures).
  */
 export const DAMAGE_RECIPE: DamageRecipe = {
